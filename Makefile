@@ -1,0 +1,83 @@
+# Rapport — build, run and test.
+#
+#   make dev     the whole system on this machine (http://127.0.0.1:8080)
+#   make test    every test, starting and stopping what they need
+#
+# Everything below installs what it needs from go.mod and package.json.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+FUNCTIONS := $(notdir $(wildcard functions/*))
+WITH_DYNAMODB := infra/scripts/with-dynamodb.sh
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+# npm tools, pinned by package-lock.json. The stamp makes a second run free.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## install the pinned Go modules and npm tools
+	go mod download
+
+.PHONY: dev
+dev: deps ## run the whole system locally on 127.0.0.1:8080 (PORT overrides)
+	go run ./infra/local/cmd/rapport-local
+
+.PHONY: token
+token: ## print a bearer token for the running local stack: make -s token ROLE=agent|manager|admin
+	@go run ./infra/local/cmd/rapport-local token -role "$(ROLE)"
+
+.PHONY: build
+build: ## build every Lambda into dist/NAME/bootstrap (linux/arm64)
+	@for f in $(FUNCTIONS); do \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+			-o dist/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+.PHONY: sizes
+sizes: build ## print each function's binary and zipped size
+	@for f in $(FUNCTIONS); do \
+		(cd dist/$$f && rm -f ../$$f.zip && zip -q -9 ../$$f.zip bootstrap); \
+		printf '%-10s %8d bytes binary  %8d bytes zipped\n' $$f $$(stat -c %s dist/$$f/bootstrap) $$(stat -c %s dist/$$f.zip); \
+	done
+
+.PHONY: test
+test: deps ## run every test: unit, store and handler tests on dynoxide, fuzz seeds, CDK assertions
+	go vet ./...
+	$(WITH_DYNAMODB) dynoxide -- go test -count=1 ./...
+	$(MAKE) --no-print-directory test-cdk
+
+.PHONY: test-ddblocal
+test-ddblocal: deps ## run the store's tests against the official DynamoDB Local
+	$(WITH_DYNAMODB) ddblocal -- go test -count=1 ./shared/dynamo/...
+
+.PHONY: test-cdk
+test-cdk: deps ## run the CDK assertion tests (infra/cdk)
+	cd infra/cdk && go test -count=1 ./...
+
+.PHONY: bench
+bench: deps ## run the benchmarks (DynamoDB requests and capacity per operation, scorecard)
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: synth
+synth: build ## synthesize the CloudFormation template into infra/cdk/cdk.out, offline
+	cd infra/cdk && go run . 
+
+.PHONY: deploy
+deploy: build deps ## deploy to the AWS account in your environment (needs credentials; never run in CI)
+	npx cdk deploy --app 'cd infra/cdk && go run .' $(CDK_ARGS)
+
+.PHONY: fmt
+fmt: ## format the Go code
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: clean
+clean: ## remove build output (keeps the local stack's data in .rapport/)
+	rm -rf dist infra/cdk/cdk.out

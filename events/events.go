@@ -1,0 +1,58 @@
+// Package events is Rapport's event catalogue: one Go type per EventBridge
+// detail-type, with a JSON Schema and a sample for each under schemas/ and
+// testdata/. It imports only the standard library; the domain builds these
+// details, the store writes them to the outbox in the same transaction as the
+// change they describe, and the relay publishes them.
+//
+// Events carry identifiers, sources, statuses, amounts and instants — never a
+// person's name, email address, phone number or message.
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Metadata is embedded in every detail. EventID is unique per event and
+// stable across redeliveries, so consumers drop duplicates by it.
+type Metadata struct {
+	EventID    string    `json:"event_id"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+// Meta returns the metadata, so that any detail satisfies Detail.
+func (m Metadata) Meta() Metadata { return m }
+
+// Detail is implemented by every detail type in the catalogue.
+type Detail interface {
+	// EventSource is the EventBridge source, e.g. "rapport.leads".
+	EventSource() string
+	// DetailType is the EventBridge detail-type, e.g. "lead.captured".
+	DetailType() string
+	// Meta returns the event's id and time.
+	Meta() Metadata
+}
+
+// Envelope is one event ready to be stored and published: what PutEvents
+// needs, plus the id consumers use to drop duplicates.
+type Envelope struct {
+	ID         string          `json:"id"`
+	Source     string          `json:"source"`
+	DetailType string          `json:"detail_type"`
+	Time       time.Time       `json:"time"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// Wrap marshals d into an envelope.
+func Wrap(d Detail) (Envelope, error) {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("marshal %s: %w", d.DetailType(), err)
+	}
+	m := d.Meta()
+	if m.EventID == "" {
+		return Envelope{}, fmt.Errorf("%s has no event id", d.DetailType())
+	}
+	return Envelope{ID: m.EventID, Source: d.EventSource(), DetailType: d.DetailType(), Time: m.OccurredAt.UTC(), Detail: body}, nil
+}

@@ -1,0 +1,146 @@
+// Package manifest is the one description of how Rapport is put together:
+// which functions exist, which HTTP routes reach them and with what role,
+// which EventBridge rules feed them, and which schedules fire them.
+//
+// Both hosts read it: the CDK app (infra/cdk) turns it into AWS resources and
+// the local stack (infra/local) into an HTTP server, an in-process bus and
+// timers. A route therefore cannot exist in one and not in the other.
+package manifest
+
+// Role names a staff role carried in the token's groups claim. Roles are
+// ordered: a manager may do what an agent may, an admin what a manager may.
+type Role string
+
+// Staff roles, lowest first. Public means no token is needed.
+const (
+	Public  Role = ""
+	Agent   Role = "agent"
+	Manager Role = "manager"
+	Admin   Role = "admin"
+)
+
+// Roles lists the staff roles, lowest first; the Cognito user pool has one
+// group per role.
+var Roles = []Role{Agent, Manager, Admin}
+
+// Kind says how a function is invoked.
+type Kind string
+
+// Function kinds.
+const (
+	HTTP   Kind = "http"   // API Gateway HTTP API, payload format 2.0
+	Stream Kind = "stream" // the table's DynamoDB stream
+	Event  Kind = "event"  // EventBridge rules and schedules
+)
+
+// Function is one Lambda function: one binary built from functions/NAME.
+type Function struct {
+	Name        string
+	Kind        Kind
+	Description string
+	// What the function may touch; the CDK app grants exactly this.
+	Table         TableAccess
+	PublishEvents bool // may put events on the bus
+	SendEmail     bool // may send email
+}
+
+// TableAccess is the access a function needs to the table.
+type TableAccess string
+
+// Table access levels.
+const (
+	NoTable   TableAccess = ""
+	ReadTable TableAccess = "read"
+	ReadWrite TableAccess = "read-write"
+)
+
+// Route is one HTTP route. Method and Path are in API Gateway's form, so
+// "POST /leads/{id}/convert" is both the route key the gateway sends in the
+// payload and the key the handler dispatches on.
+type Route struct {
+	Method   string
+	Path     string
+	Function string
+	// Role is the least role the caller needs; Public routes have no
+	// authorizer. The handler checks the role again.
+	Role Role
+}
+
+// Key returns the route key, "METHOD /path".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Rule routes events from the bus to one consumer function: one rule per
+// consumer, matching on source and detail type.
+type Rule struct {
+	Name        string
+	Source      string
+	DetailTypes []string
+	Function    string
+}
+
+// Schedule fires a function on a timer with a fixed detail type, as the
+// EventBridge Scheduler does in AWS.
+type Schedule struct {
+	Name       string
+	Expression string // EventBridge Scheduler expression, e.g. "rate(1 minute)" or "cron(0 6 * * ? *)"
+	Function   string
+	DetailType string // the detail-type the function receives
+}
+
+// Functions lists every Lambda function.
+var Functions = []Function{
+	{
+		Name:          "leads",
+		Kind:          HTTP,
+		Description:   "Captures leads from web forms and lets staff work them into customers.",
+		Table:         ReadWrite,
+		PublishEvents: false,
+	},
+	{
+		Name:          "relay",
+		Kind:          Stream,
+		Description:   "Publishes the events written to the table's outbox onto the event bus, once each.",
+		Table:         ReadWrite,
+		PublishEvents: true,
+	},
+}
+
+// Routes lists every HTTP route.
+var Routes = []Route{
+	{Method: "POST", Path: "/leads", Function: "leads", Role: Public},
+	{Method: "OPTIONS", Path: "/leads", Function: "leads", Role: Public},
+	{Method: "GET", Path: "/leads", Function: "leads", Role: Agent},
+	{Method: "GET", Path: "/leads/{id}", Function: "leads", Role: Agent},
+	{Method: "PATCH", Path: "/leads/{id}", Function: "leads", Role: Agent},
+	{Method: "POST", Path: "/leads/{id}/activities", Function: "leads", Role: Agent},
+	{Method: "POST", Path: "/leads/{id}/convert", Function: "leads", Role: Agent},
+	{Method: "GET", Path: "/customers/{id}", Function: "leads", Role: Agent},
+}
+
+// Rules lists the event bus rules. Lead events have no consumer yet; the KPI
+// rollups and reminders add theirs.
+var Rules = []Rule{}
+
+// Schedules lists the timers.
+var Schedules = []Schedule{}
+
+// FunctionNamed returns the function called name and whether it exists.
+func FunctionNamed(name string) (Function, bool) {
+	for _, f := range Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// RoutesOf returns the routes served by the function called name.
+func RoutesOf(name string) []Route {
+	var out []Route
+	for _, r := range Routes {
+		if r.Function == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}

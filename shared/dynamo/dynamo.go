@@ -1,0 +1,38 @@
+// Package dynamo is Rapport's DynamoDB store. It owns the item shapes, the
+// key composition and the translation of SDK errors into the domain's error
+// codes; nothing outside it sees an AttributeValue. It speaks to DynamoDB
+// through aws-sdk-go-v2 only, locally and in AWS: the endpoint is chosen by
+// the SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB), never here.
+//
+// Item layout in the single table (see schema.Rapport):
+//
+//	pk                     sk                        what
+//	LEAD#<id>              LEAD                      a lead
+//	LEAD#<id>              TL#<rfc3339>#<id>         a lead's timeline entry
+//	LEADKEY#<key>          LEADKEY                   who submitted: email or phone → lead id, for duplicates
+//	IDEM#<hash>            IDEM                      an Idempotency-Key's answer
+//	CUSTOMER#<id>          CUSTOMER                  a customer
+//	CUSTOMER#<id>          LEAD#<lead id>            a lead that became this customer's deal
+//	CUSTKEY#<key>          CUSTKEY                   email or phone → customer id
+//	EVT#<event id>         EVT                       an event in the outbox, published by the relay
+//	STAT#<name>#<day>      SHARD#<n>                 a sharded counter
+package dynamo
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// API is the part of the DynamoDB client the store uses. *dynamodb.Client
+// implements it; tests wrap it to count requests and capacity.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)

@@ -1,0 +1,52 @@
+package dynamo
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/shared/dynamo/schema"
+)
+
+// Outbox item attributes. The store writes one outbox item per event in the
+// same transaction as the change the event describes, so an event exists if
+// and only if its change was written. The relay reads the item's INSERT from
+// the table's stream and publishes it.
+const (
+	outboxPrefix     = "EVT#"
+	outboxSK         = "EVT"
+	attrEventSource  = "event_source"
+	attrDetailType   = "detail_type"
+	attrEventTime    = "event_time"
+	attrDetail       = "detail"
+	outboxRetention  = 7 * 24 * time.Hour // long enough for any stream retry; TTL removes it after
+	timeLayoutMillis = "2006-01-02T15:04:05.000Z07:00"
+)
+
+// outboxPut returns the transaction item that stores env in the outbox.
+// The condition makes a retried transaction with the same event id fail
+// rather than store the event twice.
+func outboxPut(table string, env events.Envelope) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(table),
+		Item: map[string]types.AttributeValue{
+			schema.PK:        s(outboxPrefix + env.ID),
+			schema.SK:        s(outboxSK),
+			attrEventSource:  s(env.Source),
+			attrDetailType:   s(env.DetailType),
+			attrEventTime:    s(env.Time.UTC().Format(timeLayoutMillis)),
+			attrDetail:       s(string(env.Detail)),
+			schema.ExpiresAt: n(env.Time.Add(outboxRetention).Unix()),
+		},
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}
+}
+
+// s and n build string and number attribute values.
+func s(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
+func n(v int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}

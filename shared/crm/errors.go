@@ -1,0 +1,87 @@
+// Package crm is Rapport's domain: leads, their timelines and customers, the
+// rules that govern them, and the interfaces of the stores that keep them. It
+// imports only the standard library and the event catalogue; nothing here
+// knows about AWS or HTTP.
+package crm
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Error codes. The HTTP adapter maps each to one status, in one table.
+const (
+	EINVALID              = "invalid"               // the input breaks a rule; FieldErrors say which
+	ENOTFOUND             = "not_found"             // no such record
+	ECONFLICT             = "conflict"              // the record's state does not allow the change
+	EPRECONDITION         = "precondition_failed"   // If-Match names a stale version
+	EPRECONDITIONREQUIRED = "precondition_required" // a change needs If-Match
+	EUNAUTHORIZED         = "unauthorized"          // no valid caller
+	EFORBIDDEN            = "forbidden"             // the caller's role is too low
+	ETOOLARGE             = "too_large"             // the body is over its limit
+	EUNSUPPORTED          = "unsupported_media"     // the body's content type is not accepted
+	EINTERNAL             = "internal"              // anything else; the caller sees no detail
+)
+
+// FieldError names one field and what is wrong with it.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// Error is the domain's error: a code, a message safe to show to the caller,
+// and for EINVALID the fields at fault.
+type Error struct {
+	Code    string
+	Message string
+	Fields  []FieldError
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Reason
+	}
+	return e.Message + " (" + strings.Join(parts, "; ") + ")"
+}
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err's *Error, or EINTERNAL for any other
+// error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// Invalid collects field errors; its Err is nil while it is empty.
+type Invalid struct{ fields []FieldError }
+
+// Add records that field is wrong for reason.
+func (v *Invalid) Add(field, reason string) { v.fields = append(v.fields, FieldError{field, reason}) }
+
+// Err returns an EINVALID *Error naming every field added, or nil.
+func (v *Invalid) Err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	names := make([]string, len(v.fields))
+	for i, f := range v.fields {
+		names[i] = f.Field
+	}
+	return &Error{Code: EINVALID, Message: "invalid " + strings.Join(names, ", "), Fields: v.fields}
+}

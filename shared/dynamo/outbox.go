@@ -33,20 +33,20 @@ func outboxPut(table string, env events.Envelope) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName: aws.String(table),
 		Item: map[string]types.AttributeValue{
-			schema.PK:        s(outboxPrefix + env.ID),
-			schema.SK:        s(outboxSK),
-			attrEventSource:  s(env.Source),
-			attrDetailType:   s(env.DetailType),
-			attrEventTime:    s(env.Time.UTC().Format(timeLayoutMillis)),
-			attrDetail:       s(string(env.Detail)),
-			schema.ExpiresAt: n(env.Time.Add(outboxRetention).Unix()),
+			schema.PK:        str(outboxPrefix + env.ID),
+			schema.SK:        str(outboxSK),
+			attrEventSource:  str(env.Source),
+			attrDetailType:   str(env.DetailType),
+			attrEventTime:    str(env.Time.UTC().Format(timeLayoutMillis)),
+			attrDetail:       str(string(env.Detail)),
+			schema.ExpiresAt: num(env.Time.Add(outboxRetention).Unix()),
 		},
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}
 }
 
-// s and n build string and number attribute values.
-func s(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) *types.AttributeValueMemberN {
+// str and num build string and number attribute values.
+func str(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
+func num(v int64) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }

@@ -1,0 +1,142 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/shared/crm"
+)
+
+const (
+	custKeySK    = "CUSTKEY"
+	custLeadPref = "LEAD#"
+)
+
+// CustomerByPerson implements crm.LeadStore: the person's key names the
+// customer, then the customer is read.
+func (s *LeadStore) CustomerByPerson(ctx context.Context, personKey string) (crm.Customer, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.Table),
+		Key:            key(custKeyPrefix+hashKey(personKey), custKeySK),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return crm.Customer{}, internal("get customer key", err)
+	}
+	var k custKeyItem
+	if err := attributevalue.UnmarshalMap(out.Item, &k); err != nil {
+		return crm.Customer{}, internal("decode customer key", err)
+	}
+	if k.CustomerID == "" {
+		return crm.Customer{}, crm.Errorf(crm.ENOTFOUND, "no customer for that person")
+	}
+	return s.customer(ctx, k.CustomerID)
+}
+
+func (s *LeadStore) customer(ctx context.Context, id string) (crm.Customer, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(customerPrefix+id, customerSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return crm.Customer{}, internal("get customer "+id, err)
+	}
+	if out.Item == nil {
+		return crm.Customer{}, crm.Errorf(crm.ENOTFOUND, "no customer %s", id)
+	}
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return crm.Customer{}, internal("decode customer "+id, err)
+	}
+	return toCustomer(it), nil
+}
+
+// Convert implements crm.LeadStore in one transaction: the lead (versioned),
+// its conversion entry, the customer (new, or unchanged since it was read),
+// the customer's link to the lead, and the events.
+func (s *LeadStore) Convert(ctx context.Context, c crm.ConvertRequest) error {
+	items := []types.TransactWriteItem{
+		s.versioned(toLeadItem(c.Lead), c.Prev),
+		s.put(toTimelineItem(c.Entry), "attribute_not_exists(pk)"),
+		s.put(custLeadItem{
+			PK: customerPrefix + c.Customer.ID, SK: custLeadPref + c.Lead.ID, Type: typeCustLead,
+			LeadID: c.Lead.ID, At: formatTime(c.Customer.UpdatedAt),
+		}, "attribute_not_exists(pk)"),
+	}
+	if c.NewCustomer {
+		items = append(items,
+			s.put(toCustomerItem(c.Customer), "attribute_not_exists(pk)"),
+			s.put(custKeyItem{
+				PK: custKeyPrefix + hashKey(c.Customer.PersonKey()), SK: custKeySK, Type: typeCustKey,
+				CustomerID: c.Customer.ID,
+			}, "attribute_not_exists(pk)"))
+	} else {
+		p := s.put(toCustomerItem(c.Customer), "deals = :prev")
+		p.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(int64(c.PrevCustomerDeals))}
+		items = append(items, p)
+	}
+	for _, ev := range c.Events {
+		items = append(items, outboxPut(s.Table, ev))
+	}
+	err := retryConflicts(func() error {
+		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		return err
+	})
+	reasons := cancellation(err)
+	for i := 1; i < len(reasons); i++ {
+		if reasonCode(reasons, i) == "ConditionalCheckFailed" && reasonCode(reasons, 0) != "ConditionalCheckFailed" {
+			return crm.Errorf(crm.ECONFLICT, "customer %s changed meanwhile", c.Customer.ID)
+		}
+	}
+	return leadWriteError(c.Lead.ID, err)
+}
+
+// Customer implements crm.LeadStore: one query of the customer's partition
+// finds the customer and its leads, then one query per lead its history.
+func (s *LeadStore) Customer(ctx context.Context, id string) (crm.CustomerDetail, error) {
+	var d crm.CustomerDetail
+	var leadIDs []string
+	found := false
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerPrefix + id)},
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return crm.CustomerDetail{}, internal("query customer "+id, err)
+		}
+		for _, raw := range page.Items {
+			switch itemType(raw) {
+			case typeCustomer:
+				var it customerItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return crm.CustomerDetail{}, internal("decode customer "+id, err)
+				}
+				d.Customer, found = toCustomer(it), true
+			case typeCustLead:
+				var it custLeadItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return crm.CustomerDetail{}, internal("decode customer lead", err)
+				}
+				leadIDs = append(leadIDs, it.LeadID)
+			}
+		}
+	}
+	if !found {
+		return crm.CustomerDetail{}, crm.Errorf(crm.ENOTFOUND, "no customer %s", id)
+	}
+	for _, lid := range leadIDs {
+		ld, err := s.LeadDetail(ctx, lid)
+		if err != nil {
+			return crm.CustomerDetail{}, err
+		}
+		d.Leads = append(d.Leads, ld)
+	}
+	return d, nil
+}

@@ -1,0 +1,73 @@
+package dynamo
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/shared/crm"
+)
+
+// cancellation returns the per-item reasons of a cancelled transaction, or
+// nil when err is something else.
+func cancellation(err error) []types.CancellationReason {
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		return tc.CancellationReasons
+	}
+	return nil
+}
+
+// reasonCode returns the code of item i's cancellation reason ("" for none).
+func reasonCode(reasons []types.CancellationReason, i int) string {
+	if i < len(reasons) && reasons[i].Code != nil {
+		return *reasons[i].Code
+	}
+	return ""
+}
+
+// conflicted reports whether a transaction lost a race with another one
+// touching the same items; such a transaction changed nothing and is safe to
+// run again.
+func conflicted(err error) bool {
+	var tc *types.TransactionConflictException
+	if errors.As(err, &tc) {
+		return true
+	}
+	reasons := cancellation(err)
+	for i := range reasons {
+		if reasonCode(reasons, i) == "TransactionConflict" {
+			return true
+		}
+	}
+	return false
+}
+
+// maxAttempts bounds how often a conflicted transaction is tried.
+const maxAttempts = 8
+
+// retryConflicts runs write until it does not conflict, backing off with
+// jitter between attempts so that racing writers spread out.
+func retryConflicts(write func() error) error {
+	var err error
+	for attempt := range maxAttempts {
+		if err = write(); !conflicted(err) {
+			return err
+		}
+		backoff := time.Duration(5<<attempt) * time.Millisecond
+		time.Sleep(backoff/2 + rand.N(backoff/2))
+	}
+	return crm.Errorf(crm.ECONFLICT, "too many concurrent changes; try again")
+}
+
+// internal wraps an SDK error with what the store was doing. The HTTP
+// adapter logs it and shows the caller nothing of it.
+func internal(op string, err error) error { return fmt.Errorf("%s: %w", op, err) }
+
+func conditionFailed(err error) bool {
+	var cf *types.ConditionalCheckFailedException
+	return errors.As(err, &cf)
+}

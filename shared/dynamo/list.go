@@ -1,0 +1,191 @@
+package dynamo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/shared/crm"
+	"github.com/rapportcrm/rapport/shared/dynamo/schema"
+)
+
+// maxQueriesPerPage bounds the reads behind one page when filters drop
+// items, so a request's cost has a ceiling; a short page with a cursor is
+// the answer then.
+const maxQueriesPerPage = 5
+
+// leadQuery is the plan for a filtered list: the most selective index whose
+// partition answers one filter, and the rest as a filter expression.
+type leadQuery struct {
+	index  schema.Index
+	pk     string
+	filter []string
+	values map[string]types.AttributeValue
+	names  map[string]string
+}
+
+func planLeadQuery(f crm.LeadFilter) leadQuery {
+	q := leadQuery{values: map[string]types.AttributeValue{}, names: map[string]string{}}
+	ix := func(name string) schema.Index { i, _ := schema.Rapport.Index(name); return i }
+	switch {
+	case f.Owner != "":
+		q.index, q.pk = ix(schema.GSI3), leadsByOwner+f.Owner
+	case f.Status != "":
+		q.index, q.pk = ix(schema.GSI2), leadsByStatus+string(f.Status)
+	case f.Source != "":
+		q.index, q.pk = ix(schema.GSI4), leadsBySource+f.Source
+	default:
+		q.index, q.pk = ix(schema.GSI1), allLeads
+	}
+	add := func(attr, val, placeholder string) {
+		q.names["#"+placeholder] = attr
+		q.values[":"+placeholder] = str(val)
+		q.filter = append(q.filter, "#"+placeholder+" = :"+placeholder)
+	}
+	if f.Status != "" && q.index.Name != schema.GSI2 {
+		add("status", string(f.Status), "status")
+	}
+	if f.Source != "" && q.index.Name != schema.GSI4 {
+		add("source", f.Source, "source")
+	}
+	return q
+}
+
+// Leads implements crm.LeadStore: newest first, by an index, never a scan.
+func (s *LeadStore) Leads(ctx context.Context, f crm.LeadFilter) (crm.LeadPage, error) {
+	q := planLeadQuery(f)
+	fp := filterPrint(f)
+	start, err := decodeCursor(f.Cursor, q, fp)
+	if err != nil {
+		return crm.LeadPage{}, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(q.index.Name),
+		KeyConditionExpression:    aws.String("#ipk = :ipk"),
+		ExpressionAttributeNames:  map[string]string{"#ipk": q.index.PartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ipk": str(q.pk)},
+		ScanIndexForward:          aws.Bool(false),
+		ExclusiveStartKey:         start,
+	}
+	if !f.From.IsZero() || !f.To.IsZero() {
+		lo, hi := "0", "9"
+		if !f.From.IsZero() {
+			lo = formatTime(f.From)
+		}
+		if !f.To.IsZero() {
+			hi = formatTime(f.To) // "<time>#<id>" sorts after "<time>": To is excluded
+		}
+		*in.KeyConditionExpression += " AND #isk BETWEEN :lo AND :hi"
+		in.ExpressionAttributeNames["#isk"] = q.index.SortKey
+		in.ExpressionAttributeValues[":lo"], in.ExpressionAttributeValues[":hi"] = str(lo), str(hi)
+	}
+	if len(q.filter) > 0 {
+		in.FilterExpression = aws.String(strings.Join(q.filter, " AND "))
+		for k, v := range q.names {
+			in.ExpressionAttributeNames[k] = v
+		}
+		for k, v := range q.values {
+			in.ExpressionAttributeValues[k] = v
+		}
+	}
+
+	var page crm.LeadPage
+	var last map[string]types.AttributeValue
+	for range maxQueriesPerPage {
+		in.Limit = aws.Int32(int32(f.Limit - len(page.Items)))
+		out, err := s.Client.Query(ctx, in)
+		if err != nil {
+			return crm.LeadPage{}, internal("list leads", err)
+		}
+		for _, raw := range out.Items {
+			var it leadItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return crm.LeadPage{}, internal("decode lead", err)
+			}
+			page.Items = append(page.Items, toLead(it))
+			last = raw
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+		if len(out.LastEvaluatedKey) == 0 {
+			return page, nil // the index has nothing more
+		}
+		if len(page.Items) == f.Limit {
+			// Resume after the last item returned.
+			in.ExclusiveStartKey = keyOf(last, q.index)
+			break
+		}
+	}
+	page.NextCursor = encodeCursor(q.index.Name, fp, in.ExclusiveStartKey)
+	return page, nil
+}
+
+// keyOf picks an item's table and index key attributes: what DynamoDB
+// needs to resume a query of that index after the item.
+func keyOf(raw map[string]types.AttributeValue, ix schema.Index) map[string]types.AttributeValue {
+	k := map[string]types.AttributeValue{}
+	for _, a := range []string{schema.PK, schema.SK, ix.PartitionKey, ix.SortKey} {
+		k[a] = raw[a]
+	}
+	return k
+}
+
+// cursor is what a list's next_cursor carries: where to resume, and a print
+// of the filters so a cursor is not used with others.
+type cursor struct {
+	Index  string            `json:"i"`
+	Filter string            `json:"f"`
+	Key    map[string]string `json:"k"`
+}
+
+func filterPrint(f crm.LeadFilter) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{
+		string(f.Status), f.Source, f.Owner, formatTime(f.From), formatTime(f.To),
+	}, "\x00")))
+	return hex.EncodeToString(sum[:6])
+}
+
+func encodeCursor(index, filter string, k map[string]types.AttributeValue) string {
+	c := cursor{Index: index, Filter: filter, Key: map[string]string{}}
+	for name, v := range k {
+		if sv, ok := v.(*types.AttributeValueMemberS); ok {
+			c.Key[name] = sv.Value
+		}
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, q leadQuery, filter string) (map[string]types.AttributeValue, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := &crm.Error{Code: crm.EINVALID, Message: "invalid cursor",
+		Fields: []crm.FieldError{{Field: "cursor", Reason: "is not a next_cursor from a list with these filters"}}}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Index != q.index.Name || c.Filter != filter ||
+		len(c.Key) != 4 || c.Key[q.index.PartitionKey] != q.pk {
+		return nil, bad
+	}
+	k := map[string]types.AttributeValue{}
+	for _, a := range []string{schema.PK, schema.SK, q.index.PartitionKey, q.index.SortKey} {
+		v, ok := c.Key[a]
+		if !ok || v == "" {
+			return nil, bad
+		}
+		k[a] = str(v)
+	}
+	return k, nil
+}

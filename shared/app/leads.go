@@ -1,7 +1,29 @@
 package app
 
+import (
+	"github.com/rapportcrm/rapport/shared/crm"
+	"github.com/rapportcrm/rapport/shared/dynamo"
+	"github.com/rapportcrm/rapport/shared/httpapi"
+)
+
 // Leads builds the leads function's HTTP handler: public form capture and the
 // staff routes for leads and customers.
 func Leads(d Deps) HTTPHandler {
-	panic("not built yet")
+	api := httpapi.New(d.Log)
+	h := &httpapi.Leads{
+		Service: &crm.LeadService{
+			Store:           &dynamo.LeadStore{Client: d.DynamoDB, Table: d.Config.TableName},
+			Now:             d.Now,
+			DuplicateWindow: d.Config.DuplicateWindow,
+		},
+		CORS: httpapi.CORS{
+			Origins: d.Config.CORSOrigins,
+			Methods: []string{"POST"},
+			Headers: []string{"Content-Type", "Idempotency-Key"},
+		},
+		RedirectOrigins: d.Config.RedirectOrigins,
+		TimeZone:        d.Config.TimeZone,
+	}
+	h.Register(api)
+	return api.Serve
 }

@@ -1,0 +1,303 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rapportcrm/rapport/infra/manifest"
+	"github.com/rapportcrm/rapport/shared/crm"
+)
+
+// Leads serves the leads function's routes: public form capture, and the
+// staff routes to list, read, work and convert leads and to read customers.
+type Leads struct {
+	Service *crm.LeadService
+	CORS    CORS
+	// RedirectOrigins are the sites a form's redirect field may name.
+	RedirectOrigins []string
+	// TimeZone reads date-only list filters as the organisation's days.
+	TimeZone *time.Location
+}
+
+// Register binds a handler to each of the leads function's manifest routes.
+// It panics when a route has no handler, so a route added to the manifest
+// cannot go unserved.
+func (h *Leads) Register(api *API) {
+	handlers := map[string]HandlerFunc{
+		"POST /leads":                 h.capture,
+		"OPTIONS /leads":              h.preflight,
+		"GET /leads":                  h.list,
+		"GET /leads/{id}":             h.get,
+		"PATCH /leads/{id}":           h.update,
+		"POST /leads/{id}/activities": h.addActivity,
+		"POST /leads/{id}/convert":    h.convert,
+		"GET /customers/{id}":         h.customer,
+	}
+	for _, r := range manifest.RoutesOf("leads") {
+		fn, ok := handlers[r.Key()]
+		if !ok {
+			panic("no handler for route " + r.Key())
+		}
+		api.Handle(r, fn)
+	}
+}
+
+func (h *Leads) preflight(_ context.Context, r *Request) (Response, error) {
+	return h.CORS.Preflight(r)
+}
+
+// capture takes a web form submission. A browser posting a plain form gets
+// a page (or a redirect); a script gets JSON.
+func (h *Leads) capture(ctx context.Context, r *Request) (Response, error) {
+	browser := strings.Contains(r.Header("Accept"), "text/html")
+	resp, err := h.captureResponse(ctx, r, browser)
+	if err != nil {
+		var e *crm.Error
+		if browser && errors.As(err, &e) && e.Code == crm.EINVALID {
+			resp, err = HTML(StatusOf(err), invalidPage(e)), nil
+		} else {
+			resp, err = Problem(err), nil
+		}
+	}
+	return h.CORS.Decorate(r, resp), err
+}
+
+func (h *Leads) captureResponse(ctx context.Context, r *Request, browser bool) (Response, error) {
+	body, err := r.Body(MaxFormBody)
+	if err != nil {
+		return Response{}, err
+	}
+	mt, params := r.MediaType()
+	in, err := ParseForm(mt, params, body)
+	if err != nil {
+		return Response{}, err
+	}
+	res, err := h.Service.Capture(ctx, in.Submission, r.Header("Idempotency-Key"))
+	if err != nil {
+		return Response{}, err
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	if browser {
+		if target, ok := h.allowedRedirect(in.Redirect); ok {
+			return Redirect(target), nil
+		}
+		back, _ := h.allowedRedirect(in.Submission.PageURL)
+		return HTML(status, thanksPage(back)), nil
+	}
+	body2 := map[string]any{"id": res.LeadID, "duplicate": res.Duplicate}
+	if !res.Duplicate {
+		body2["status"] = crm.StatusNew
+		return JSON(status, body2, "Location", "/leads/"+res.LeadID), nil
+	}
+	return JSON(status, body2), nil
+}
+
+// allowedRedirect returns target if it is an absolute URL on one of the
+// configured origins; anything else would make the form an open redirect.
+func (h *Leads) allowedRedirect(target string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(target))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+		return "", false
+	}
+	origin := strings.ToLower(u.Scheme + "://" + u.Host)
+	return u.String(), slices.Contains(h.RedirectOrigins, origin)
+}
+
+func (h *Leads) list(ctx context.Context, r *Request) (Response, error) {
+	q := r.QueryStringParameters
+	f := crm.LeadFilter{Source: strings.ToLower(q["source"]), Owner: q["owner"], Cursor: q["cursor"]}
+	var v crm.Invalid
+	if f.Owner == "me" {
+		f.Owner = r.Caller.Subject
+	}
+	if s := q["status"]; s != "" {
+		st, ok := crm.ParseLeadStatus(s)
+		if !ok {
+			v.Add("status", "must be new, contacted, qualified, converted or lost")
+		}
+		f.Status = st
+	}
+	f.From = h.parseInstant(q["created_from"], "created_from", false, &v)
+	f.To = h.parseInstant(q["created_to"], "created_to", true, &v)
+	if s := q["limit"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			v.Add("limit", "must be a whole number from 1 to 100")
+		}
+		f.Limit = n
+	}
+	if err := v.Err(); err != nil {
+		return Response{}, err
+	}
+	page, err := h.Service.Leads(ctx, f)
+	if err != nil {
+		return Response{}, err
+	}
+	items := make([]leadJSON, len(page.Items))
+	for i, l := range page.Items {
+		items[i] = toLeadJSON(l)
+	}
+	var next *string
+	if page.NextCursor != "" {
+		next = &page.NextCursor
+	}
+	return JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": next}), nil
+}
+
+// parseInstant reads an RFC 3339 instant, or a date in the organisation's
+// time zone: its start, or for an upper bound the start of the next day,
+// so created_to=2026-11-22 includes that whole day.
+func (h *Leads) parseInstant(s, field string, upper bool, v *crm.Invalid) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, h.TimeZone)
+	if err != nil {
+		v.Add(field, "must be a date (2026-11-22) or an RFC 3339 time")
+		return time.Time{}
+	}
+	if upper {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+func (h *Leads) get(ctx context.Context, r *Request) (Response, error) {
+	d, err := h.Service.LeadDetail(ctx, r.PathParameters["id"])
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, toLeadDetailJSON(d), "ETag", etag(d.Lead.Version)), nil
+}
+
+func (h *Leads) update(ctx context.Context, r *Request) (Response, error) {
+	version, err := ifMatch(r, true)
+	if err != nil {
+		return Response{}, err
+	}
+	var body struct {
+		Status     *string `json:"status"`
+		LostReason *string `json:"lost_reason"`
+		Owner      *string `json:"owner"`
+	}
+	if err := r.DecodeJSON(&body); err != nil {
+		return Response{}, err
+	}
+	change := crm.LeadChange{LostReason: body.LostReason, Owner: body.Owner}
+	if body.Status != nil {
+		st, ok := crm.ParseLeadStatus(*body.Status)
+		if !ok {
+			return Response{}, fieldError("status", "must be new, contacted, qualified, converted or lost")
+		}
+		change.Status = &st
+	}
+	l, err := h.Service.UpdateLead(ctx, r.Caller.Subject, r.PathParameters["id"], version, change)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, toLeadJSON(l), "ETag", etag(l.Version)), nil
+}
+
+func (h *Leads) addActivity(ctx context.Context, r *Request) (Response, error) {
+	var body struct {
+		Type string `json:"type"`
+		Note string `json:"note"`
+		At   string `json:"at"`
+	}
+	if err := r.DecodeJSON(&body); err != nil {
+		return Response{}, err
+	}
+	a := crm.Activity{Kind: crm.ActivityKind(body.Type), Note: body.Note}
+	if body.At != "" {
+		t, err := time.Parse(time.RFC3339, body.At)
+		if err != nil {
+			return Response{}, fieldError("at", "must be an RFC 3339 time such as 2026-11-22T10:00:00Z")
+		}
+		a.At = t
+	}
+	e, err := h.Service.AddActivity(ctx, r.Caller.Subject, r.PathParameters["id"], a)
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusCreated, toEntryJSON(e)), nil
+}
+
+func (h *Leads) convert(ctx context.Context, r *Request) (Response, error) {
+	version, err := ifMatch(r, false)
+	if err != nil {
+		return Response{}, err
+	}
+	var body struct {
+		DealValue json.RawMessage `json:"deal_value"`
+		Currency  string          `json:"currency"`
+		Note      string          `json:"note"`
+	}
+	if err := r.DecodeJSON(&body); err != nil {
+		return Response{}, err
+	}
+	amount, ok := decimalText(body.DealValue)
+	if len(body.DealValue) == 0 || string(body.DealValue) == "null" {
+		return Response{}, fieldError("deal_value", "is required")
+	} else if !ok {
+		return Response{}, fieldError("deal_value", "must be a decimal amount such as 1250.50")
+	}
+	deal, err := crm.ParseMoney(amount, body.Currency)
+	if err != nil {
+		field := "deal_value"
+		if strings.HasPrefix(err.Error(), "currency") {
+			field = "currency"
+		}
+		return Response{}, fieldError(field, err.Error())
+	}
+	c, err := h.Service.Convert(ctx, r.Caller.Subject, r.PathParameters["id"], crm.Conversion{Deal: deal, Note: body.Note, IfMatch: version})
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, map[string]any{"lead_id": r.PathParameters["id"], "customer": toCustomerJSON(c)},
+		"Location", "/customers/"+c.ID), nil
+}
+
+func (h *Leads) customer(ctx context.Context, r *Request) (Response, error) {
+	d, err := h.Service.Customer(ctx, r.PathParameters["id"])
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, toCustomerDetailJSON(d)), nil
+}
+
+// etag quotes a lead's version as an entity tag.
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// ifMatch reads the version named by If-Match; required makes its absence
+// a 428, so no edit is made blind.
+func ifMatch(r *Request, required bool) (int64, error) {
+	h := strings.TrimSpace(r.Header("If-Match"))
+	if h == "" {
+		if required {
+			return 0, crm.Errorf(crm.EPRECONDITIONREQUIRED, "send If-Match with the ETag of the lead you read")
+		}
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, fieldError("If-Match", "must be the ETag of the lead, such as \"3\"")
+	}
+	return v, nil
+}
+
+func fieldError(field, reason string) error {
+	return &crm.Error{Code: crm.EINVALID, Message: "invalid " + field, Fields: []crm.FieldError{{Field: field, Reason: reason}}}
+}

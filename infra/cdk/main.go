@@ -1,0 +1,97 @@
+// Command cdk is Rapport's CDK app. `go run .` here (or `make synth`)
+// writes the CloudFormation template to cdk.out with no network and no AWS
+// credentials; `npx cdk deploy` at the repository root runs it through
+// cdk.json and deploys it.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// repoRoot is the repository root seen from infra/cdk, where both
+// `go run .` and the command in cdk.json run this app.
+var repoRoot = filepath.Join("..", "..")
+
+func main() {
+	assets := flag.String("assets", DefaultAssetDir, "directory holding NAME/bootstrap for every function")
+	flag.Parse()
+	defer jsii.Close()
+
+	if err := checkAssets(DefaultManifest(), *assets); err != nil {
+		fmt.Fprintln(os.Stderr, "rapport:", err)
+		os.Exit(1)
+	}
+	props := &awscdk.AppProps{Outdir: jsii.String(outdir())}
+	if os.Getenv("CDK_OUTDIR") == "" {
+		// Run directly rather than by the CDK CLI, which would have passed
+		// cdk.json's context itself: read it from there, so `make synth`
+		// and `cdk synth` produce the same template.
+		ctx, err := rootContext()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rapport:", err)
+			os.Exit(1)
+		}
+		props.Context = &ctx
+	}
+	app := awscdk.NewApp(props)
+	// No Env: the template is environment-agnostic, so synthesis needs no
+	// credentials and `cdk deploy` targets the account and region of the
+	// caller's AWS profile.
+	NewRapportStack(app, "Rapport", &RapportStackProps{
+		AssetDir: *assets,
+		StackProps: awscdk.StackProps{
+			Description: jsii.String("Rapport: serverless CRM (leads, tickets, surveys, scorecard)"),
+		},
+	})
+	app.Synth(nil)
+}
+
+// outdir is where the cloud assembly goes. The CDK CLI names it in
+// CDK_OUTDIR relative to the directory it runs in, the repository root,
+// while this app runs in infra/cdk; resolve it against the root so both
+// agree. Run directly, the assembly goes to cdk.out here.
+func outdir() string {
+	dir := os.Getenv("CDK_OUTDIR")
+	switch {
+	case dir == "":
+		return "cdk.out"
+	case filepath.IsAbs(dir):
+		return dir
+	default:
+		return filepath.Join(repoRoot, dir)
+	}
+}
+
+// rootContext returns the "context" object of the repository's cdk.json.
+func rootContext() (map[string]any, error) {
+	body, err := os.ReadFile(filepath.Join(repoRoot, "cdk.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read cdk.json: %w", err)
+	}
+	var file struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(body, &file); err != nil {
+		return nil, fmt.Errorf("parse cdk.json: %w", err)
+	}
+	return file.Context, nil
+}
+
+// checkAssets names the first function whose binary has not been built,
+// instead of letting CDK fail on a path with a stack trace.
+func checkAssets(m Manifest, dir string) error {
+	for _, f := range m.Functions {
+		p := filepath.Join(dir, f.Name, "bootstrap")
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("%s is missing: run `make build` at the repository root first", p)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/rapportcrm/rapport/infra/manifest"
+)
+
+func TestRealManifestIsValid(t *testing.T) {
+	if err := DefaultManifest().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sampleManifest().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Manifest)
+		want   string
+	}{
+		{"duplicate function", func(m *Manifest) { m.Functions = append(m.Functions, m.Functions[0]) }, "listed twice"},
+		{"route to unknown function", func(m *Manifest) {
+			m.Routes = append(m.Routes, manifest.Route{Method: "GET", Path: "/x", Function: "nope", Role: manifest.Agent})
+		}, `"nope", which is not in Functions`},
+		{"route to stream function", func(m *Manifest) {
+			m.Routes = append(m.Routes, manifest.Route{Method: "GET", Path: "/x", Function: "relay", Role: manifest.Agent})
+		}, `must be "http"`},
+		{"duplicate route", func(m *Manifest) { m.Routes = append(m.Routes, m.Routes[0]) }, "listed twice"},
+		{"lower-case method", func(m *Manifest) {
+			m.Routes = append(m.Routes, manifest.Route{Method: "get", Path: "/x", Function: "leads"})
+		}, "method"},
+		{"role without group", func(m *Manifest) {
+			m.Routes = append(m.Routes, manifest.Route{Method: "GET", Path: "/x", Function: "leads", Role: "owner"})
+		}, `role "owner"`},
+		{"rule to http function", func(m *Manifest) {
+			m.Rules = append(m.Rules, manifest.Rule{Name: "r", Source: "s", DetailTypes: []string{"d"}, Function: "leads"})
+		}, `must be "event"`},
+		{"rule without detail type", func(m *Manifest) {
+			m.Rules = append(m.Rules, manifest.Rule{Name: "r", Source: "s", Function: "kpis"})
+		}, "detail type"},
+		{"schedule to unknown function", func(m *Manifest) {
+			m.Schedules = append(m.Schedules, manifest.Schedule{Name: "s", Expression: "rate(1 minute)", DetailType: "d", Function: "nope"})
+		}, "not in Functions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := sampleManifest()
+			m.Routes = slices.Clone(m.Routes)
+			tt.change(m)
+			err := m.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConstructID(t *testing.T) {
+	for in, want := range map[string]string{
+		"leads":                    "Leads",
+		"POST /leads/{id}/convert": "PostLeadsIdConvert",
+		"OPTIONS /leads":           "OptionsLeads",
+		"kpis-leads":               "KpisLeads",
+		"leadCaptured":             "LeadCaptured",
+	} {
+		if got := constructID(in); got != want {
+			t.Errorf("constructID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOutdir(t *testing.T) {
+	t.Setenv("CDK_OUTDIR", "")
+	if got := outdir(); got != "cdk.out" {
+		t.Errorf("run directly: %q, want cdk.out", got)
+	}
+	// The CLI runs in the repository root and names cdk.json's "output".
+	t.Setenv("CDK_OUTDIR", "infra/cdk/cdk.out")
+	if got, want := outdir(), filepath.Join("..", "..", "infra", "cdk", "cdk.out"); got != want {
+		t.Errorf("under the CLI: %q, want %q", got, want)
+	}
+	abs := t.TempDir()
+	t.Setenv("CDK_OUTDIR", abs)
+	if got := outdir(); got != abs {
+		t.Errorf("absolute: %q", got)
+	}
+}
+
+func TestRootContextHasEveryKey(t *testing.T) {
+	ctx, err := rootContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{CtxCORSAllowedOrigins, CtxFormRedirectOrigins, CtxOrgTimeZone, CtxLeadDuplicateWindow} {
+		if _, ok := ctx[k]; !ok {
+			t.Errorf("cdk.json has no context key %s", k)
+		}
+	}
+}
+
+func TestCheckAssets(t *testing.T) {
+	dir := t.TempDir()
+	if err := checkAssets(DefaultManifest(), dir); err == nil || !strings.Contains(err.Error(), "make build") {
+		t.Errorf("no binaries: %v, want a hint to run make build", err)
+	}
+	for _, f := range manifest.Functions {
+		os.MkdirAll(filepath.Join(dir, f.Name), 0o755)
+		os.WriteFile(filepath.Join(dir, f.Name, "bootstrap"), nil, 0o755)
+	}
+	if err := checkAssets(DefaultManifest(), dir); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestSettingsFromContext reads context as cdk.json and the command line
+// give it, and refuses what the functions would refuse at cold start.
+func TestSettingsFromContext(t *testing.T) {
+	settings := func(ctx map[string]any) (s Settings, err error) {
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+		return SettingsFromContext(app.Node())
+	}
+
+	s, err := settings(map[string]any{})
+	if err != nil || s.OrgTimeZone != "UTC" || s.LeadDuplicateWindow != "720h0m0s" || len(s.CORSAllowedOrigins) != 0 {
+		t.Errorf("defaults: %+v, %v", s, err)
+	}
+	s, err = settings(map[string]any{
+		CtxCORSAllowedOrigins:  "https://a.example.com, https://b.example.com",
+		CtxFormRedirectOrigins: `["https://a.example.com"]`,
+		CtxLeadDuplicateWindow: "48h",
+	})
+	if err != nil || !slices.Equal(s.CORSAllowedOrigins, []string{"https://a.example.com", "https://b.example.com"}) ||
+		!slices.Equal(s.FormRedirectOrigins, []string{"https://a.example.com"}) || s.LeadDuplicateWindow != "48h" {
+		t.Errorf("command-line strings: %+v, %v", s, err)
+	}
+
+	for key, bad := range map[string]any{
+		CtxCORSAllowedOrigins:  []any{"www.example.com"},
+		CtxFormRedirectOrigins: []any{"https://example.com/thanks"},
+		CtxOrgTimeZone:         "Mars/Olympus",
+		CtxLeadDuplicateWindow: "30 days",
+	} {
+		if _, err := settings(map[string]any{key: bad}); err == nil {
+			t.Errorf("%s = %v accepted", key, bad)
+		}
+	}
+}
+
+// A bad setting stops the synth with a message that names it.
+func TestBadSettingStopsSynth(t *testing.T) {
+	defer func() {
+		r := recover()
+		if msg := fmt.Sprint(r); !strings.Contains(msg, "CORS_ALLOWED_ORIGINS") {
+			t.Errorf("panic %q, want one naming CORS_ALLOWED_ORIGINS", msg)
+		}
+	}()
+	ctx := map[string]any{CtxCORSAllowedOrigins: []any{"example.com"}}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	NewRapportStack(app, "Bad", &RapportStackProps{AssetDir: t.TempDir()})
+}

@@ -60,7 +60,7 @@ test-ddblocal: deps ## run the store's tests against the official DynamoDB Local
 
 .PHONY: test-cdk
 test-cdk: deps ## run the CDK assertion tests (infra/cdk)
-	cd infra/cdk && go test -count=1 ./...
+	cd infra/cdk && go vet ./... && go test -count=1 ./...
 
 .PHONY: bench
 bench: deps ## run the benchmarks (DynamoDB requests and capacity per operation, scorecard)
@@ -68,11 +68,11 @@ bench: deps ## run the benchmarks (DynamoDB requests and capacity per operation,
 
 .PHONY: synth
 synth: build ## synthesize the CloudFormation template into infra/cdk/cdk.out, offline
-	cd infra/cdk && go run . 
+	cd infra/cdk && go run .
 
 .PHONY: deploy
 deploy: build deps ## deploy to the AWS account in your environment (needs credentials; never run in CI)
-	npx cdk deploy --app 'cd infra/cdk && go run .' $(CDK_ARGS)
+	npx cdk deploy $(CDK_ARGS)
 
 .PHONY: fmt
 fmt: ## format the Go code

@@ -123,12 +123,22 @@ func cleanText(s string, max int, field string, v *Invalid) string {
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(collapseSpaces(s))
 	if utf8.RuneCountInString(s) > max {
 		v.Add(field, "is longer than "+strconv.Itoa(max)+" characters")
 		return ""
 	}
 	return s
+}
+
+// collapseSpaces folds each run of spaces and tabs into one space, keeping
+// line breaks, so that "<b>Call</b> me" reads "Call me" once tags are gone.
+func collapseSpaces(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // cleanLine is cleanText for one-line fields: whitespace runs become one

@@ -131,7 +131,7 @@ func (h *Leads) list(ctx context.Context, r *Request) (Response, error) {
 	f.To = h.parseInstant(q["created_to"], "created_to", true, &v)
 	if s := q["limit"]; s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil {
+		if err != nil || n < 1 || n > crm.MaxPage {
 			v.Add("limit", "must be a whole number from 1 to 100")
 		}
 		f.Limit = n

@@ -100,33 +100,25 @@ func (s *LeadStore) Customer(ctx context.Context, id string) (crm.CustomerDetail
 	var d crm.CustomerDetail
 	var leadIDs []string
 	found := false
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerPrefix + id)},
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return crm.CustomerDetail{}, internal("query customer "+id, err)
-		}
-		for _, raw := range page.Items {
-			switch itemType(raw) {
-			case typeCustomer:
-				var it customerItem
-				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-					return crm.CustomerDetail{}, internal("decode customer "+id, err)
-				}
-				d.Customer, found = toCustomer(it), true
-			case typeCustLead:
-				var it custLeadItem
-				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-					return crm.CustomerDetail{}, internal("decode customer lead", err)
-				}
-				leadIDs = append(leadIDs, it.LeadID)
+	err := s.eachInPartition(ctx, customerPrefix+id, func(kind string, raw map[string]types.AttributeValue) error {
+		switch kind {
+		case typeCustomer:
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return err
 			}
+			d.Customer, found = toCustomer(it), true
+		case typeCustLead:
+			var it custLeadItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return err
+			}
+			leadIDs = append(leadIDs, it.LeadID)
 		}
+		return nil
+	})
+	if err != nil {
+		return crm.CustomerDetail{}, internal("read customer "+id, err)
 	}
 	if !found {
 		return crm.CustomerDetail{}, crm.Errorf(crm.ENOTFOUND, "no customer %s", id)

@@ -124,13 +124,7 @@ func (s *LeadStore) addSubmission(ctx context.Context, c crm.CaptureRequest, lea
 	e.LeadID = leadID
 	entry := s.put(toTimelineItem(e), "attribute_not_exists(pk)")
 	if c.IdempotencyKey == "" {
-		_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: aws.String(s.Table), Item: entry.Put.Item, ConditionExpression: entry.Put.ConditionExpression,
-		})
-		if err != nil {
-			return internal("add submission", err)
-		}
-		return nil
+		return s.putOne(ctx, entry, "add submission")
 	}
 	idem := s.put(s.idemItem(c, crm.CaptureResult{LeadID: leadID, Duplicate: true}), "attribute_not_exists(pk)")
 	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
@@ -246,38 +240,53 @@ func (s *LeadStore) Lead(ctx context.Context, id string) (crm.Lead, error) {
 func (s *LeadStore) LeadDetail(ctx context.Context, id string) (crm.LeadDetail, error) {
 	var d crm.LeadDetail
 	found := false
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(leadPrefix + id)},
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return crm.LeadDetail{}, internal("query lead "+id, err)
-		}
-		for _, raw := range page.Items {
-			switch itemType(raw) {
-			case typeLead:
-				var it leadItem
-				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-					return crm.LeadDetail{}, internal("decode lead "+id, err)
-				}
-				d.Lead, found = toLead(it), true
-			case typeTimeline:
-				var it timelineItem
-				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-					return crm.LeadDetail{}, internal("decode timeline of "+id, err)
-				}
-				d.Timeline = append(d.Timeline, toTimelineEntry(it))
+	err := s.eachInPartition(ctx, leadPrefix+id, func(kind string, raw map[string]types.AttributeValue) error {
+		switch kind {
+		case typeLead:
+			var it leadItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return err
 			}
+			d.Lead, found = toLead(it), true
+		case typeTimeline:
+			var it timelineItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return err
+			}
+			d.Timeline = append(d.Timeline, toTimelineEntry(it))
 		}
+		return nil
+	})
+	if err != nil {
+		return crm.LeadDetail{}, internal("read lead "+id, err)
 	}
 	if !found {
 		return crm.LeadDetail{}, crm.Errorf(crm.ENOTFOUND, "no lead %s", id)
 	}
 	return d, nil
+}
+
+// eachInPartition reads every item under pk, in sort key order, with
+// strong consistency, and hands each to fn with its type.
+func (s *LeadStore) eachInPartition(ctx context.Context, pk string, fn func(kind string, raw map[string]types.AttributeValue) error) error {
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, raw := range page.Items {
+			if err := fn(itemType(raw), raw); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // UpdateLead implements crm.LeadStore.
@@ -298,12 +307,17 @@ func (s *LeadStore) UpdateLead(ctx context.Context, l crm.Lead, prev int64, entr
 
 // AddEntry implements crm.LeadStore.
 func (s *LeadStore) AddEntry(ctx context.Context, e crm.TimelineEntry) error {
-	put := s.put(toTimelineItem(e), "attribute_not_exists(pk)")
+	return s.putOne(ctx, s.put(toTimelineItem(e), "attribute_not_exists(pk)"), "add timeline entry to "+e.LeadID)
+}
+
+// putOne writes a single put on its own, without a transaction's double
+// cost.
+func (s *LeadStore) putOne(ctx context.Context, w types.TransactWriteItem, op string) error {
 	_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table), Item: put.Put.Item, ConditionExpression: put.Put.ConditionExpression,
+		TableName: w.Put.TableName, Item: w.Put.Item, ConditionExpression: w.Put.ConditionExpression,
 	})
 	if err != nil {
-		return internal("add timeline entry to "+e.LeadID, err)
+		return internal(op, err)
 	}
 	return nil
 }

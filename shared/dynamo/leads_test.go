@@ -18,6 +18,23 @@ type clock struct {
 	now time.Time
 }
 
+// concurrently runs fn(0..n-1) on n goroutines released together, and
+// waits for all of them: the races the store must survive, run for real.
+func concurrently(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
 func newClock() *clock { return &clock{now: time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)} }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
@@ -163,18 +180,9 @@ func TestConcurrentIdenticalSubmissionsMakeOneLead(t *testing.T) {
 	const n = 100
 	results := make([]crm.CaptureResult, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i], errs[i] = f.svc.Capture(ctx, ada(), "")
-		}()
-	}
-	close(start)
-	wg.Wait()
+	concurrently(n, func(i int) {
+		results[i], errs[i] = f.svc.Capture(ctx, ada(), "")
+	})
 	created := 0
 	for i := range n {
 		if errs[i] != nil {
@@ -208,18 +216,9 @@ func TestConcurrentRetriesWithOneKeyAreOneSubmission(t *testing.T) {
 	const n = 20
 	results := make([]crm.CaptureResult, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i], errs[i] = f.svc.Capture(ctx, ada(), "retry-key")
-		}()
-	}
-	close(start)
-	wg.Wait()
+	concurrently(n, func(i int) {
+		results[i], errs[i] = f.svc.Capture(ctx, ada(), "retry-key")
+	})
 	for i := range n {
 		if errs[i] != nil {
 			t.Fatalf("retry %d: %v", i, errs[i])

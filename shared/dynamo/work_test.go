@@ -2,7 +2,6 @@ package dynamo_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,19 +49,10 @@ func TestConcurrentEditsNeverLoseAnUpdate(t *testing.T) {
 	id := capture(t, f, "ada@example.com", "web")
 	const n = 10
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			owner := "agent-" + string(rune('a'+i))
-			_, errs[i] = f.svc.UpdateLead(ctx, owner, id, 1, crm.LeadChange{Owner: &owner})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	concurrently(n, func(i int) {
+		owner := "agent-" + string(rune('a'+i))
+		_, errs[i] = f.svc.UpdateLead(ctx, owner, id, 1, crm.LeadChange{Owner: &owner})
+	})
 	won := ""
 	for i, err := range errs {
 		switch crm.ErrorCode(err) {
@@ -180,18 +170,9 @@ func TestConcurrentConversionsOfOneLeadMakeOneDeal(t *testing.T) {
 	id := capture(t, f, "ada@example.com", "web")
 	const n = 8
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, errs[i] = f.svc.Convert(ctx, "agent", id, crm.Conversion{Deal: crm.Money{Minor: 1000, Currency: "EUR"}})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	concurrently(n, func(i int) {
+		_, errs[i] = f.svc.Convert(ctx, "agent", id, crm.Conversion{Deal: crm.Money{Minor: 1000, Currency: "EUR"}})
+	})
 	ok := 0
 	for _, err := range errs {
 		if err == nil {

@@ -17,8 +17,9 @@ import (
 // writes (shared/dynamo's outbox). Only their INSERTs reach the relay.
 const OutboxPrefix = "EVT#"
 
-// ScheduleSource is the EventBridge source of the events schedules deliver.
-const ScheduleSource = "rapport.scheduler"
+// ScheduleSource is the EventBridge source of the events schedules deliver;
+// the local stack's scheduler (infra/local/scheduler) sends the same.
+const ScheduleSource = "aws.scheduler"
 
 // addStreamSources connects every Stream function to the table's stream.
 func (s *rapportStack) addStreamSources() {
@@ -96,7 +97,7 @@ func (s *rapportStack) addSchedules() {
 			"time":        awsscheduler.ContextAttribute_ScheduledTime(),
 			"region":      s.stack.Region(),
 			"resources":   []any{awsscheduler.ContextAttribute_ScheduleArn()},
-			"detail":      map[string]any{"schedule": sc.Name},
+			"detail":      map[string]any{},
 		})
 		awsscheduler.NewSchedule(s.stack, jsii.String(constructID(sc.Name)+"Schedule"), &awsscheduler.ScheduleProps{
 			Description: jsii.String("Rapport: " + sc.Name + " → " + sc.Function),

@@ -78,7 +78,7 @@ func TestFunctions(t *testing.T) {
 				"ORG_TIME_ZONE":         "Europe/Berlin",
 				"CORS_ALLOWED_ORIGINS":  "https://www.example.com,https://shop.example.com",
 				"FORM_REDIRECT_ORIGINS": "https://www.example.com",
-				"LEAD_DUPLICATE_WINDOW": "720h0m0s",
+				"LEAD_DUPLICATE_WINDOW": "720h", // cdk.json's
 			}
 			for k, v := range want {
 				if env[k] != v {

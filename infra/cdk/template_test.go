@@ -28,11 +28,29 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	jsii.Close()
+	for _, dir := range tempDirs {
+		os.RemoveAll(dir)
+	}
 	os.Exit(code)
 }
 
-// testContext is a deployer's cdk.json context, with values that differ
-// from the defaults so the tests see them pass through.
+// tempDirs are removed when the tests end; the templates are synthesized
+// once for all tests, outside any one test's TempDir.
+var tempDirs []string
+
+func mkdirTemp(pattern string) string {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		panic(err)
+	}
+	tempDirs = append(tempDirs, dir)
+	return dir
+}
+
+// testContext overrides the repository's cdk.json context with a
+// deployer's choices that differ from the defaults, so the tests see them
+// pass through; everything else (feature flags, the duplicate window) is
+// what `make deploy` would use.
 var testContext = map[string]any{
 	CtxCORSAllowedOrigins:  []any{"https://www.example.com", "https://shop.example.com"},
 	CtxFormRedirectOrigins: []any{"https://www.example.com"},
@@ -64,10 +82,7 @@ func synth(m *Manifest, ctx map[string]any) *template {
 	if m != nil {
 		man = *m
 	}
-	assets, err := os.MkdirTemp("", "rapport-cdk-assets-")
-	if err != nil {
-		panic(err)
-	}
+	assets := mkdirTemp("rapport-cdk-assets-")
 	for _, f := range man.Functions {
 		dir := filepath.Join(assets, f.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -77,11 +92,15 @@ func synth(m *Manifest, ctx map[string]any) *template {
 			panic(err)
 		}
 	}
-	out, err := os.MkdirTemp("", "rapport-cdk-out-")
+	out := mkdirTemp("rapport-cdk-out-")
+	merged, err := rootContext()
 	if err != nil {
 		panic(err)
 	}
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
+	for k, v := range ctx {
+		merged[k] = v
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &merged})
 	stack := NewRapportStack(app, "Test", &RapportStackProps{Manifest: m, AssetDir: assets})
 	tpl := assertions.Template_FromStack(stack, nil)
 	body, err := json.Marshal(tpl.ToJSON())

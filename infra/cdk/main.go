@@ -90,7 +90,7 @@ func checkAssets(m Manifest, dir string) error {
 	for _, f := range m.Functions {
 		p := filepath.Join(dir, f.Name, "bootstrap")
 		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s is missing: run `make build` at the repository root first", p)
+			return fmt.Errorf("function %s has no binary at %s: run `make build` at the repository root first", f.Name, p)
 		}
 	}
 	return nil

@@ -89,8 +89,14 @@ func rootContext() (map[string]any, error) {
 func checkAssets(m Manifest, dir string) error {
 	for _, f := range m.Functions {
 		p := filepath.Join(dir, f.Name, "bootstrap")
-		if _, err := os.Stat(p); err != nil {
+		info, err := os.Stat(p)
+		if err != nil {
 			return fmt.Errorf("function %s has no binary at %s: run `make build` at the repository root first", f.Name, p)
+		}
+		// The asset zip keeps the file's mode; Lambda cannot start a
+		// bootstrap that is not executable.
+		if info.Mode()&0o111 == 0 {
+			return fmt.Errorf("%s is not executable", p)
 		}
 	}
 	return nil

@@ -115,7 +115,13 @@ func TestCheckAssets(t *testing.T) {
 	}
 	for _, f := range manifest.Functions {
 		os.MkdirAll(filepath.Join(dir, f.Name), 0o755)
-		os.WriteFile(filepath.Join(dir, f.Name, "bootstrap"), nil, 0o755)
+		os.WriteFile(filepath.Join(dir, f.Name, "bootstrap"), nil, 0o644)
+	}
+	if err := checkAssets(DefaultManifest(), dir); err == nil || !strings.Contains(err.Error(), "not executable") {
+		t.Errorf("binaries without x bit: %v", err)
+	}
+	for _, f := range manifest.Functions {
+		os.Chmod(filepath.Join(dir, f.Name, "bootstrap"), 0o755)
 	}
 	if err := checkAssets(DefaultManifest(), dir); err != nil {
 		t.Error(err)

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"TABLE_NAME": "rapport"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TimeZone.String() != "UTC" || c.DuplicateWindow != 30*24*time.Hour || c.CORSOrigins != nil || c.RedirectOrigins != nil {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestReadsEverySetting(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"TABLE_NAME": "rapport", "EVENT_BUS_NAME": "bus", "ORG_TIME_ZONE": "Europe/Berlin",
+		"CORS_ALLOWED_ORIGINS":  "https://www.Example.com, http://localhost:8080/",
+		"FORM_REDIRECT_ORIGINS": "https://www.example.com",
+		"LEAD_DUPLICATE_WINDOW": "48h",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TimeZone.String() != "Europe/Berlin" || c.EventBusName != "bus" || c.DuplicateWindow != 48*time.Hour ||
+		strings.Join(c.CORSOrigins, " ") != "https://www.example.com http://localhost:8080" {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+// A bad setting fails the cold start, naming the variable.
+func TestBadSettingsNameTheVariable(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"TABLE_NAME":            {},
+		"ORG_TIME_ZONE":         {"TABLE_NAME": "t", "ORG_TIME_ZONE": "Mars/Olympus"},
+		"CORS_ALLOWED_ORIGINS":  {"TABLE_NAME": "t", "CORS_ALLOWED_ORIGINS": "www.example.com"},
+		"FORM_REDIRECT_ORIGINS": {"TABLE_NAME": "t", "FORM_REDIRECT_ORIGINS": "https://example.com/thanks"},
+		"LEAD_DUPLICATE_WINDOW": {"TABLE_NAME": "t", "LEAD_DUPLICATE_WINDOW": "30 days"},
+	} {
+		if _, err := FromEnv(env(vars)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -173,4 +174,23 @@ func TestBadSettingStopsSynth(t *testing.T) {
 	ctx := map[string]any{CtxCORSAllowedOrigins: []any{"example.com"}}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 	NewRapportStack(app, "Bad", &RapportStackProps{AssetDir: t.TempDir()})
+}
+
+// Every variable shared/config reads is set on every function, so a setting
+// added there cannot be forgotten here and fail the functions' cold start.
+func TestEnvironmentCoversConfig(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(repoRoot, "shared", "config", "config.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := regexp.MustCompile(`getenv\("([A-Z0-9_]+)"\)`).FindAllStringSubmatch(string(src), -1)
+	if len(read) == 0 {
+		t.Fatal("found no getenv calls in shared/config/config.go")
+	}
+	env := Settings{}.Environment("table", "bus")
+	for _, m := range read {
+		if _, ok := env[m[1]]; !ok {
+			t.Errorf("shared/config reads %s, which the stack does not set", m[1])
+		}
+	}
 }

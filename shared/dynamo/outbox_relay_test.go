@@ -20,7 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/shared/relay"
 )
 
-func testEnvelope(id string) events.Envelope {
+func relayEnvelope(id string) events.Envelope {
 	return events.Envelope{
 		ID:         id,
 		Source:     events.SourceLeads,
@@ -30,10 +30,10 @@ func testEnvelope(id string) events.Envelope {
 	}
 }
 
-func str(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
+func avS(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
 
-func outboxKey(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": str("EVT#" + id), "sk": str("EVT")}
+func outboxItemKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": avS("EVT#" + id), "sk": avS("EVT")}
 }
 
 // storedOutboxItem puts env in a fresh table's outbox the way the store
@@ -44,13 +44,13 @@ func storedOutboxItem(t *testing.T, env events.Envelope) map[string]types.Attrib
 	if err := dynamo.PutOutboxEvent(context.Background(), c, table, env); err != nil {
 		t.Fatal(err)
 	}
-	return getItem(t, c, table, env.ID)
+	return getOutboxItem(t, c, table, env.ID)
 }
 
-func getItem(t *testing.T, c dynamo.API, table, id string) map[string]types.AttributeValue {
+func getOutboxItem(t *testing.T, c dynamo.API, table, id string) map[string]types.AttributeValue {
 	t.Helper()
 	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(table), Key: outboxKey(id), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(table), Key: outboxItemKey(id), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil || out.Item == nil {
 		t.Fatalf("get outbox item %s: %v", id, err)
@@ -58,9 +58,9 @@ func getItem(t *testing.T, c dynamo.API, table, id string) map[string]types.Attr
 	return out.Item
 }
 
-// streamImage converts an item as the store writes it into the image a
+// outboxStreamImage converts an item as the store writes it into the image a
 // stream record carries to Lambda. Outbox items hold strings and numbers.
-func streamImage(t *testing.T, item map[string]types.AttributeValue) map[string]lambdaevents.DynamoDBAttributeValue {
+func outboxStreamImage(t *testing.T, item map[string]types.AttributeValue) map[string]lambdaevents.DynamoDBAttributeValue {
 	t.Helper()
 	out := map[string]lambdaevents.DynamoDBAttributeValue{}
 	for k, v := range item {
@@ -76,9 +76,9 @@ func streamImage(t *testing.T, item map[string]types.AttributeValue) map[string]
 	return out
 }
 
-// insertRecord is the stream record of the insertion of item.
-func insertRecord(t *testing.T, item map[string]types.AttributeValue) lambdaevents.DynamoDBEventRecord {
-	img := streamImage(t, item)
+// outboxInsertRecord is the stream record of the insertion of item.
+func outboxInsertRecord(t *testing.T, item map[string]types.AttributeValue) lambdaevents.DynamoDBEventRecord {
+	img := outboxStreamImage(t, item)
 	return lambdaevents.DynamoDBEventRecord{
 		EventName: "INSERT",
 		Change: lambdaevents.DynamoDBStreamRecord{
@@ -90,8 +90,8 @@ func insertRecord(t *testing.T, item map[string]types.AttributeValue) lambdaeven
 }
 
 func TestOutboxEventDecodesWhatTheStoreWrites(t *testing.T) {
-	env := testEnvelope("E1")
-	rec := insertRecord(t, storedOutboxItem(t, env))
+	env := relayEnvelope("E1")
+	rec := outboxInsertRecord(t, storedOutboxItem(t, env))
 	got, ok, err := dynamo.OutboxEvent(rec)
 	if err != nil || !ok {
 		t.Fatalf("OutboxEvent = %v, %v", ok, err)
@@ -102,21 +102,21 @@ func TestOutboxEventDecodesWhatTheStoreWrites(t *testing.T) {
 }
 
 func TestOutboxEventIgnoresOtherRecords(t *testing.T) {
-	outbox := storedOutboxItem(t, testEnvelope("E1"))
-	lead := map[string]types.AttributeValue{"pk": str("LEAD#1"), "sk": str("LEAD")}
-	wrongSK := map[string]types.AttributeValue{"pk": str("EVT#1"), "sk": str("OTHER")}
+	outbox := storedOutboxItem(t, relayEnvelope("E1"))
+	lead := map[string]types.AttributeValue{"pk": avS("LEAD#1"), "sk": avS("LEAD")}
+	wrongSK := map[string]types.AttributeValue{"pk": avS("EVT#1"), "sk": avS("OTHER")}
 
-	modify := insertRecord(t, outbox)
+	modify := outboxInsertRecord(t, outbox)
 	modify.EventName = "MODIFY"
 	modify.Change.OldImage = modify.Change.NewImage
-	remove := insertRecord(t, outbox)
+	remove := outboxInsertRecord(t, outbox)
 	remove.EventName, remove.Change.OldImage, remove.Change.NewImage = "REMOVE", remove.Change.NewImage, nil
 
 	for name, rec := range map[string]lambdaevents.DynamoDBEventRecord{
 		"modify of an outbox item (the relay's own claim)": modify,
 		"remove of an outbox item (TTL)":                   remove,
-		"insert of a lead":                                 insertRecord(t, lead),
-		"insert with an unexpected sort key":               insertRecord(t, wrongSK),
+		"insert of a lead":                                 outboxInsertRecord(t, lead),
+		"insert with an unexpected sort key":               outboxInsertRecord(t, wrongSK),
 		"record without keys":                              {EventName: "INSERT"},
 	} {
 		if _, ok, err := dynamo.OutboxEvent(rec); ok || err != nil {
@@ -126,22 +126,22 @@ func TestOutboxEventIgnoresOtherRecords(t *testing.T) {
 }
 
 func TestOutboxEventRejectsMalformedItems(t *testing.T) {
-	stored := storedOutboxItem(t, testEnvelope("E1"))
+	stored := storedOutboxItem(t, relayEnvelope("E1"))
 	for name, mutate := range map[string]func(map[string]types.AttributeValue){
-		"detail is not JSON":         func(m map[string]types.AttributeValue) { m["detail"] = str("{not json") },
+		"detail is not JSON":         func(m map[string]types.AttributeValue) { m["detail"] = avS("{not json") },
 		"detail is missing":          func(m map[string]types.AttributeValue) { delete(m, "detail") },
-		"event time is not RFC 3339": func(m map[string]types.AttributeValue) { m["event_time"] = str("yesterday") },
+		"event time is not RFC 3339": func(m map[string]types.AttributeValue) { m["event_time"] = avS("yesterday") },
 		"detail type is missing":     func(m map[string]types.AttributeValue) { delete(m, "detail_type") },
 		"source is a number":         func(m map[string]types.AttributeValue) { m["event_source"] = &types.AttributeValueMemberN{Value: "1"} },
-		"event id is empty":          func(m map[string]types.AttributeValue) { m["pk"] = str("EVT#") },
+		"event id is empty":          func(m map[string]types.AttributeValue) { m["pk"] = avS("EVT#") },
 	} {
 		item := maps.Clone(stored)
 		mutate(item)
-		if _, ok, err := dynamo.OutboxEvent(insertRecord(t, item)); !ok || err == nil {
+		if _, ok, err := dynamo.OutboxEvent(outboxInsertRecord(t, item)); !ok || err == nil {
 			t.Errorf("%s: ok %v, err %v; want an outbox record that fails to decode", name, ok, err)
 		}
 	}
-	rec := insertRecord(t, stored)
+	rec := outboxInsertRecord(t, stored)
 	rec.Change.NewImage = nil // a KEYS_ONLY stream
 	if _, ok, err := dynamo.OutboxEvent(rec); !ok || err == nil {
 		t.Errorf("record without a new image: ok %v, err %v", ok, err)
@@ -155,7 +155,7 @@ func TestOutboxClaims(t *testing.T) {
 	c, table := dynamotest.NewTable(t)
 	ctx := context.Background()
 	o := dynamo.NewOutbox(c, table)
-	env := testEnvelope("E1")
+	env := relayEnvelope("E1")
 	if err := dynamo.PutOutboxEvent(ctx, c, table, env); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestOutboxClaims(t *testing.T) {
 	if err := o.Release(ctx, "GONE", "A"); err != nil {
 		t.Errorf("release of a missing event: %v", err)
 	}
-	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: outboxKey("GONE")})
+	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: outboxItemKey("GONE")})
 	if err != nil || out.Item != nil {
 		t.Errorf("the relay's updates created an item: %v, %v", out.Item, err)
 	}
@@ -218,7 +218,7 @@ func TestOutboxClaims(t *testing.T) {
 // assertClaim checks the relay's bookkeeping on event id's outbox item.
 func assertClaim(t *testing.T, c dynamo.API, table, id, token string, until time.Time, publishedAt string) {
 	t.Helper()
-	item := getItem(t, c, table, id)
+	item := getOutboxItem(t, c, table, id)
 	var gotUntil time.Time
 	if v, ok := item["claimed_until"].(*types.AttributeValueMemberN); ok {
 		ms, _ := strconv.ParseInt(v.Value, 10, 64)

@@ -89,15 +89,25 @@ func (p *publisher) published() []string {
 	return ids
 }
 
-// counting wraps the DynamoDB client to count the relay's requests.
+// counting wraps the DynamoDB client to count the relay's requests and
+// the write capacity DynamoDB reports for the successful ones.
 type counting struct {
 	dynamo.API
 	updates atomic.Int64
+	mu      sync.Mutex
+	wcu     float64
 }
 
 func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	c.updates.Add(1)
-	return c.API.UpdateItem(ctx, in, opts...)
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := c.API.UpdateItem(ctx, in, opts...)
+	if err == nil && out.ConsumedCapacity != nil {
+		c.mu.Lock()
+		c.wcu += aws.ToFloat64(out.ConsumedCapacity.CapacityUnits)
+		c.mu.Unlock()
+	}
+	return out, err
 }
 
 type fixture struct {
@@ -239,6 +249,7 @@ func TestRelayPublishesEachOutboxEventOnce(t *testing.T) {
 	if n := f.api.updates.Load(); n != 2*int64(len(envs)) {
 		t.Errorf("%d UpdateItem requests for %d events, want %d", n, len(envs), 2*len(envs))
 	}
+	t.Logf("publishing %d events: %d UpdateItem requests, %.1f write capacity units", len(envs), f.api.updates.Load(), f.api.wcu)
 
 	// Lambda redelivers the batch: nothing is published again, and each
 	// event costs one failed conditional update.

@@ -34,7 +34,7 @@ const accessLogFormat = `{"requestId":"$context.requestId","time":"$context.requ
 // per manifest route: staff routes behind the JWT authorizer, public routes
 // open. CORS is not configured on the API: the leads handler answers its
 // own preflight (OPTIONS /leads) for the origins in its environment.
-func (s *rapportStack) addHTTPAPI() (awsapigatewayv2.HttpStage, awscognito.UserPool, awscognito.UserPoolClient) {
+func (s *rapportStack) addHTTPAPI() (awsapigatewayv2.HttpApi, awscognito.UserPool, awscognito.UserPoolClient) {
 	pool := awscognito.NewUserPool(s.stack, jsii.String("Staff"), &awscognito.UserPoolProps{
 		// Staff accounts are created by an administrator, never by visitors.
 		SelfSignUpEnabled:   jsii.Bool(false),
@@ -124,5 +124,5 @@ func (s *rapportStack) addHTTPAPI() (awsapigatewayv2.HttpStage, awscognito.UserP
 		}
 		awsapigatewayv2.NewHttpRoute(s.stack, jsii.String("Route"+constructID(r.Key())), props)
 	}
-	return stage, pool, client
+	return api, pool, client
 }

@@ -121,7 +121,9 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 	s.addRules()
 	s.addSchedules()
 
-	output(stack, "ApiUrl", api.Url(), "Base URL of the HTTP API")
+	// The $default stage serves at the API's endpoint itself; no trailing
+	// slash, so "$ApiUrl/leads" is the leads route.
+	output(stack, "ApiUrl", api.ApiEndpoint(), "Base URL of the HTTP API")
 	output(stack, "UserPoolId", pool.UserPoolId(), "Cognito user pool of the staff")
 	output(stack, "UserPoolClientId", client.UserPoolClientId(), "Cognito app client: the JWT audience")
 	output(stack, "TableName", s.table.TableName(), "DynamoDB table")

@@ -198,6 +198,11 @@ func TestBusAndOutputs(t *testing.T) {
 			t.Errorf("no output %s", name)
 		}
 	}
+	// The API's endpoint has no trailing slash (a stage URL has), so
+	// "$ApiUrl/leads" is the leads route and not "//leads".
+	if url := tpl.doc.Outputs["ApiUrl"]["Value"]; !same(url, getAtt(tpl.ofType("AWS::ApiGatewayV2::Api")[0], "ApiEndpoint")) {
+		t.Errorf("ApiUrl %s, want the API's endpoint", jsonOf(url))
+	}
 	// With no rules and no schedules there is nothing to dead-letter.
 	if len(manifest.Rules) == 0 && len(manifest.Schedules) == 0 {
 		check(t, func() {

@@ -26,8 +26,7 @@ func DefaultRegistry() Registry {
 			"leads": app.Leads,
 		},
 		Stream: map[string]func(app.Deps) app.StreamHandler{
-			// LOCAL-STACK WIRING: register the relay here once shared/app
-			// has it: "relay": app.Relay,
+			"relay": app.Relay,
 		},
 		Event: map[string]func(app.Deps) app.EventHandler{},
 	}

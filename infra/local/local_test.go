@@ -322,3 +322,88 @@ func TestStackRunsItsOwnDynoxideAndKeepsTheData(t *testing.T) {
 		t.Errorf("dynoxide listens on %q", u.Host)
 	}
 }
+
+// TestRealHandlersCaptureAFormLead runs the stack with the real handlers —
+// the registry `make dev` uses — plus a probe consumer on a rule for lead
+// events: a plain HTML form post makes one lead, a second post of the same
+// person does not, staff list it with a token, and the relay publishes
+// lead.captured once through the stream to the bus.
+func TestRealHandlersCaptureAFormLead(t *testing.T) {
+	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	if endpoint == "" {
+		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run with infra/scripts/with-dynamodb.sh dynoxide -- go test ./infra/local/...")
+	}
+	received := make(chan lambdaevents.EventBridgeEvent, 10)
+	reg := local.DefaultRegistry()
+	reg.Event["probe"] = func(app.Deps) app.EventHandler {
+		return func(_ context.Context, ev lambdaevents.EventBridgeEvent) error { received <- ev; return nil }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := local.Start(ctx, local.Options{
+		Dir:        t.TempDir(),
+		Addr:       "127.0.0.1:0",
+		Getenv:     env(map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": "local-test-" + randomHex(4)}),
+		Registry:   &reg,
+		Rules:      []manifest.Rule{{Name: "probe-leads", Source: events.SourceLeads, DetailTypes: []string{events.LeadCapturedType}, Function: "probe"}},
+		Log:        local.NewLogger(io.Discard, nil),
+		StreamPoll: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = st.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(st.Table)})
+	})
+
+	form := url.Values{"name": {"Ana Pérez"}, "email": {"Ana@Example.com"}, "company": {"Acme"}, "source": {"demo-form"}, "consent": {"true"}, "website": {""}}
+	post := func() int {
+		req, _ := http.NewRequest("POST", st.URL+"/leads", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "text/html")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(); code >= 300 {
+		t.Fatalf("first post: %d", code)
+	}
+	if code := post(); code >= 300 {
+		t.Fatalf("second post: %d", code)
+	}
+	token, err := st.Token(manifest.Agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := call(t, "GET", st.URL+"/leads", token, nil)
+	var list struct {
+		Items []struct {
+			ID     string `json:"id"`
+			Source string `json:"source"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list.Items) != 1 || list.Items[0].Source != "demo-form" {
+		t.Fatalf("GET /leads: %d %s", code, body)
+	}
+
+	wait := within(t, 30*time.Second)
+	ev := receive(t, wait, received, "lead.captured from the relay")
+	if ev.DetailType != events.LeadCapturedType || !strings.Contains(string(ev.Detail), list.Items[0].ID) {
+		t.Errorf("event = %+v", ev)
+	}
+	if strings.Contains(string(ev.Detail), "example.com") || strings.Contains(string(ev.Detail), "Ana") {
+		t.Errorf("the event carries personal data: %s", ev.Detail)
+	}
+	cancel()
+	if err := st.Wait(); err != nil {
+		t.Errorf("stopping: %v", err)
+	}
+	select {
+	case ev := <-received:
+		t.Errorf("a second event: %+v", ev)
+	default:
+	}
+}

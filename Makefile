@@ -11,6 +11,8 @@ SHELL := bash
 
 FUNCTIONS := $(notdir $(wildcard functions/*))
 WITH_DYNAMODB := infra/scripts/with-dynamodb.sh
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: help
@@ -49,14 +51,24 @@ sizes: build ## print each function's binary and zipped size
 	done
 
 .PHONY: test
-test: deps ## run every test: unit, store and handler tests on dynoxide, fuzz seeds, CDK assertions
+test: deps ## run every test: unit, store and handlers on dynoxide, fuzz seeds, CDK assertions, browser
 	go vet ./...
 	$(WITH_DYNAMODB) dynoxide -- go test -count=1 ./...
 	$(MAKE) --no-print-directory test-cdk
+	$(MAKE) --no-print-directory test-browser
+
+.PHONY: test-browser
+test-browser: deps $(CHROMIUM) ## drive the demo contact form in headless Chromium against the local stack
+	CHROMIUM=$(CHROMIUM) node --test infra/local/e2e/
+
+# Debian's Chromium for the browser tests; playwright-core drives it.
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 .PHONY: test-ddblocal
-test-ddblocal: deps ## run the store's tests against the official DynamoDB Local
-	$(WITH_DYNAMODB) ddblocal -- go test -count=1 ./shared/dynamo/...
+test-ddblocal: deps ## run the store and relay tests against the official DynamoDB Local
+	$(WITH_DYNAMODB) ddblocal -- go test -count=1 ./shared/dynamo/... ./shared/relay/...
 
 .PHONY: test-cdk
 test-cdk: deps ## run the CDK assertion tests (infra/cdk)

@@ -11,11 +11,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/rapportcrm/rapport/infra/manifest"
+	"github.com/rapportcrm/rapport/shared/dynamo/schema"
 )
-
-// OutboxPrefix starts the partition key of every outbox item the store
-// writes (shared/dynamo's outbox). Only their INSERTs reach the relay.
-const OutboxPrefix = "EVT#"
 
 // ScheduleSource is the EventBridge source of the events schedules deliver;
 // the local stack's scheduler (infra/local/scheduler) sends the same.
@@ -51,7 +48,7 @@ func (s *rapportStack) addStreamSources() {
 				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
 				"dynamodb": map[string]any{
 					"NewImage": map[string]any{
-						"pk": map[string]any{"S": awslambda.FilterRule_BeginsWith(jsii.String(OutboxPrefix))},
+						"pk": map[string]any{"S": awslambda.FilterRule_BeginsWith(jsii.String(schema.OutboxPrefix))},
 					},
 				},
 			})},

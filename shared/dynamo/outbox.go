@@ -16,14 +16,12 @@ import (
 // and only if its change was written. The relay reads the item's INSERT from
 // the table's stream and publishes it.
 const (
-	outboxPrefix     = "EVT#"
-	outboxSK         = "EVT"
-	attrEventSource  = "event_source"
-	attrDetailType   = "detail_type"
-	attrEventTime    = "event_time"
-	attrDetail       = "detail"
-	outboxRetention  = 7 * 24 * time.Hour // long enough for any stream retry; TTL removes it after
-	timeLayoutMillis = "2006-01-02T15:04:05.000Z07:00"
+	outboxSK        = "EVT"
+	attrEventSource = "event_source"
+	attrDetailType  = "detail_type"
+	attrEventTime   = "event_time"
+	attrDetail      = "detail"
+	outboxRetention = 7 * 24 * time.Hour // long enough for any stream retry; TTL removes it after
 )
 
 // outboxPut returns the transaction item that stores env in the outbox.
@@ -33,11 +31,11 @@ func outboxPut(table string, env events.Envelope) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName: aws.String(table),
 		Item: map[string]types.AttributeValue{
-			schema.PK:        str(outboxPrefix + env.ID),
+			schema.PK:        str(schema.OutboxPrefix + env.ID),
 			schema.SK:        str(outboxSK),
 			attrEventSource:  str(env.Source),
 			attrDetailType:   str(env.DetailType),
-			attrEventTime:    str(env.Time.UTC().Format(timeLayoutMillis)),
+			attrEventTime:    str(env.Time.UTC().Format(timeLayout)),
 			attrDetail:       str(string(env.Detail)),
 			schema.ExpiresAt: num(env.Time.Add(outboxRetention).Unix()),
 		},

@@ -32,7 +32,7 @@ const (
 // event source mapping, the MODIFY records of the relay's own claims and
 // marks, and every other item's change, never invoke the relay (and are not
 // billed). The relay filters again, so it is an optimisation only.
-const OutboxStreamFilter = `{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"` + outboxPrefix + `"}]}}}}`
+const OutboxStreamFilter = `{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"` + schema.OutboxPrefix + `"}]}}}}`
 
 // Outbox gives the relay the table's outbox items. It implements
 // relay.Outbox.
@@ -61,7 +61,7 @@ func OutboxEvent(rec lambdaevents.DynamoDBEventRecord) (env events.Envelope, ok 
 	}
 	pk, _ := stringAttr(rec.Change.Keys, schema.PK)
 	sk, _ := stringAttr(rec.Change.Keys, schema.SK)
-	id, isOutbox := strings.CutPrefix(pk, outboxPrefix)
+	id, isOutbox := strings.CutPrefix(pk, schema.OutboxPrefix)
 	if !isOutbox || sk != outboxSK {
 		return events.Envelope{}, false, nil
 	}
@@ -151,7 +151,7 @@ func (o *Outbox) MarkPublished(ctx context.Context, id string, at time.Time) err
 		ExpressionAttributeNames: map[string]string{
 			"#pk": schema.PK, "#until": attrClaimedUntil, "#token": attrClaimToken, "#published": attrPublishedAt,
 		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(at.UTC().Format(timeLayoutMillis))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(at.UTC().Format(timeLayout))},
 	})
 	var failed *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &failed) {
@@ -190,5 +190,5 @@ func PutOutboxEvent(ctx context.Context, api API, table string, env events.Envel
 }
 
 func outboxKey(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{schema.PK: str(outboxPrefix + id), schema.SK: str(outboxSK)}
+	return map[string]types.AttributeValue{schema.PK: str(schema.OutboxPrefix + id), schema.SK: str(outboxSK)}
 }

@@ -11,6 +11,10 @@ const (
 	ExpiresAt = "expires_at" // epoch seconds; DynamoDB's TTL deletes the item some time after
 )
 
+// OutboxPrefix starts the partition key of every outbox item: the events
+// the store writes with each change. The relay's stream filter matches it.
+const OutboxPrefix = "EVT#"
+
 // Index is one global secondary index. All of Rapport's indexes project every
 // attribute and use string keys.
 type Index struct {

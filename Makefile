@@ -30,7 +30,8 @@ deps: node_modules/.installed ## install the pinned Go modules and npm tools
 
 .PHONY: dev
 dev: deps ## run the whole system locally on 127.0.0.1:8080 (PORT overrides)
-	go run ./infra/local/cmd/rapport-local
+	go build -o .rapport/bin/rapport-local ./infra/local/cmd/rapport-local
+	exec .rapport/bin/rapport-local
 
 .PHONY: token
 token: ## print a bearer token for the running local stack: make -s token ROLE=agent|manager|admin

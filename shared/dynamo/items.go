@@ -73,6 +73,14 @@ func hashKey(s string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// dealOf reads a stored deal; an item without a currency has none.
+func dealOf(minor int64, currency string) *crm.Money {
+	if currency == "" {
+		return nil
+	}
+	return &crm.Money{Minor: minor, Currency: currency}
+}
+
 // leadItem is a lead as stored.
 type leadItem struct {
 	PK      string `dynamodbav:"pk"`
@@ -156,9 +164,7 @@ func toLead(it leadItem) crm.Lead {
 		CapturedAt: parseTime(it.CapturedAt), UpdatedAt: parseTime(it.UpdatedAt),
 		FirstContactAt: parseTimePtr(it.FirstContactAt), ConvertedAt: parseTimePtr(it.ConvertedAt),
 	}
-	if it.DealCurrency != "" {
-		l.Deal = &crm.Money{Minor: it.DealMinor, Currency: it.DealCurrency}
-	}
+	l.Deal = dealOf(it.DealMinor, it.DealCurrency)
 	return l
 }
 
@@ -221,9 +227,7 @@ func toTimelineEntry(it timelineItem) crm.TimelineEntry {
 	if it.Attribution != nil {
 		e.Attribution = toAttribution(*it.Attribution)
 	}
-	if it.DealCurrency != "" {
-		e.Deal = &crm.Money{Minor: it.DealMinor, Currency: it.DealCurrency}
-	}
+	e.Deal = dealOf(it.DealMinor, it.DealCurrency)
 	return e
 }
 

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strings"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
@@ -55,17 +54,6 @@ func New(log *slog.Logger) *API {
 // least role come from the manifest, so gateway and handler agree.
 func (a *API) Handle(r manifest.Route, h HandlerFunc) {
 	a.routes[r.Key()] = route{role: r.Role, handler: h}
-}
-
-// RouteKeys lists the route keys served, for tests that hold the API and
-// the manifest to each other.
-func (a *API) RouteKeys() []string {
-	keys := make([]string, 0, len(a.routes))
-	for k := range a.routes {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Serve is the Lambda handler. It never returns an error: every failure is

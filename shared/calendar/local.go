@@ -1,0 +1,63 @@
+// Package calendar is the organisation's business calendar: working days,
+// working hours (split days allowed) and holidays in its IANA time zone. It
+// is pure Go — no AWS, no HTTP — and every "within 4 working hours", "next
+// working morning" and SLA deadline in Rapport is computed on it.
+package calendar
+
+import "time"
+
+// At returns the instant the wall clock in loc shows hour:minute on the
+// given date. A wall time that does not exist (the hour skipped when clocks
+// go forward) gives the next valid instant, the moment the clocks jump; a
+// wall time that happens twice (clocks going back) gives the first.
+//
+// time.Date normalises a skipped wall time by adding the gap, so 02:30 on a
+// day that jumps from 02:00 to 03:00 would become 03:30; a reminder set for
+// 02:30 should fire at 03:00, not half an hour after the next valid instant.
+func At(loc *time.Location, year int, month time.Month, day, hour, minute int) time.Time {
+	t := time.Date(year, month, day, hour, minute, 0, 0, loc)
+	if want := time.Date(year, month, day, hour, minute, 0, 0, time.UTC); sameWall(t, want) {
+		// A valid wall time; when it happens twice, take the first.
+		for _, back := range []time.Duration{2 * time.Hour, time.Hour, 30 * time.Minute} {
+			if u := t.Add(-back); sameWall(u, t) {
+				return u
+			}
+		}
+		return t
+	}
+	// In a gap: time.Date picked some instant near it (which one is not
+	// specified). The answer is the transition, where the wall clock jumps
+	// over the wall time.
+	// Search a window around it for the first instant whose wall clock
+	// reads the wall time or later; no zone jumps by more than three hours.
+	lo, hi := t.Add(-3*time.Hour), t.Add(3*time.Hour)
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2)
+		if wallBefore(mid.In(loc), year, month, day, hour, minute) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi.Truncate(time.Second).In(loc)
+}
+
+// wallBefore reports whether t's wall clock reads earlier than the given
+// date and time.
+func wallBefore(t time.Time, year int, month time.Month, day, hour, minute int) bool {
+	y, m, d := t.Date()
+	a := [5]int{y, int(m), d, t.Hour(), t.Minute()}
+	b := [5]int{year, int(month), day, hour, minute}
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// sameWall reports whether a and b show the same wall-clock minute.
+func sameWall(a, b time.Time) bool {
+	return !wallBefore(a, b.Year(), b.Month(), b.Day(), b.Hour(), b.Minute()) &&
+		!wallBefore(b, a.Year(), a.Month(), a.Day(), a.Hour(), a.Minute())
+}

@@ -44,6 +44,10 @@ type Timer struct {
 	// Daily, when set, re-arms the timer for the next day at the same wall
 	// time in the same zone in the transaction that fires it (digests).
 	Daily *Daily
+	// Arming is set by the store each time the timer is armed. It goes into
+	// the event id, so re-arming a timer for an instant it already fired
+	// at publishes again, while every attempt at one firing has one id.
+	Arming string
 }
 
 // Daily repeats a timer every day at Hour:Minute in Zone.
@@ -66,11 +70,11 @@ func (d Daily) Next(t time.Time) time.Time {
 	}
 }
 
-// EventID is the id of the event the firing of timer id due at due
-// publishes: the same for every attempt at that firing, different for the
-// next firing of a daily timer or a moved timer.
-func EventID(id string, due time.Time) string {
-	sum := sha256.Sum256([]byte(id + "|" + due.UTC().Format(time.RFC3339Nano)))
+// EventID is the id of the event a firing publishes: the same for every
+// attempt at that firing, different for the next firing of a daily timer
+// and for a timer armed again.
+func (t Timer) EventID() string {
+	sum := sha256.Sum256([]byte(t.ID + "|" + t.Due.UTC().Format(time.RFC3339Nano) + "|" + t.Arming))
 	return "tmr-" + hex.EncodeToString(sum[:16])
 }
 
@@ -80,7 +84,7 @@ func (t Timer) Envelope() (events.Envelope, error) {
 	if err := json.Unmarshal(t.Detail, &fields); err != nil || fields == nil {
 		return events.Envelope{}, fmt.Errorf("timer %s: detail is not a JSON object", t.ID)
 	}
-	id := EventID(t.ID, t.Due)
+	id := t.EventID()
 	meta, _ := json.Marshal(events.Metadata{EventID: id, OccurredAt: t.Due.UTC()})
 	var m map[string]json.RawMessage
 	_ = json.Unmarshal(meta, &m)
@@ -110,26 +114,16 @@ func Arm(id string, due time.Time, d events.Detail) (Timer, error) {
 	return Timer{ID: id, Due: due.UTC(), Source: d.EventSource(), DetailType: d.DetailType(), Detail: body}, nil
 }
 
-// Report says what one sweep did.
-type Report struct {
-	Fired   int       // timers fired by this sweep
-	Skipped int       // due timers another sweep fired, moved or cancelled first
-	More    bool      // more is due than one batch takes; sweep again
-	Through time.Time // everything due up to this instant has been fired
-}
-
-// Store keeps timers. Owners arm and cancel timers through their own
-// stores, in the transaction of their change; the sweep uses this.
+// Store keeps timers for the sweep. Owners arm, move and cancel timers
+// through their own stores, in the transaction of their change.
 type Store interface {
-	// Due returns up to limit unfired timers due at or before now, oldest
-	// first, starting from the sweep's checkpoint.
+	// Due returns up to limit armed timers due at or before now, oldest
+	// first, and whether more are due.
 	Due(ctx context.Context, now time.Time, limit int) (timers []Timer, more bool, err error)
 	// Fire marks t fired and writes its event to the outbox in one
-	// transaction; a daily timer is re-armed for its next day in the same
+	// transaction; a daily timer is armed for its next day in the same
 	// transaction. It returns false, writing nothing, when t is no longer
-	// armed as read (fired by another sweep, moved or cancelled).
+	// armed as it was read: another sweep fired it, or its owner moved or
+	// cancelled it.
 	Fire(ctx context.Context, t Timer, now time.Time) (bool, error)
-	// Checkpoint records that every timer due up to through has fired, so
-	// the next sweep starts there.
-	Checkpoint(ctx context.Context, through time.Time) error
 }

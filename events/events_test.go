@@ -26,6 +26,12 @@ var roundTrips = map[string]func(t *testing.T, sample []byte){
 	events.LeadCapturedType:  roundTrip[events.LeadCaptured],
 	events.LeadUpdatedType:   roundTrip[events.LeadUpdated],
 	events.LeadConvertedType: roundTrip[events.LeadConverted],
+
+	events.FollowupCreatedType:   roundTrip[events.FollowupCreated],
+	events.FollowupDueType:       roundTrip[events.FollowupDue],
+	events.FollowupOverdueType:   roundTrip[events.FollowupOverdue],
+	events.FollowupCompletedType: roundTrip[events.FollowupCompleted],
+	events.FollowupCancelledType: roundTrip[events.FollowupCancelled],
 }
 
 // TestSampleRoundTrip decodes each sample EventBridge event into its typed
@@ -106,18 +112,24 @@ func TestSamplesMatchSchemas(t *testing.T) {
 func TestWrappedDetailsMatchSchemas(t *testing.T) {
 	at := time.Date(2026, 5, 4, 9, 30, 12, 345e6, time.FixedZone("CEST", 2*3600))
 	meta := events.Metadata{EventID: "01JTC9W3M8Q4R7Y2K5N6P1V0XA", OccurredAt: at}
+	followup := events.Followup{FollowupID: "F1", SubjectKind: "lead", SubjectID: "L1", Kind: "task", Owner: "agent-1", DueAt: at}
 	details := []events.Detail{
 		events.LeadCaptured{Metadata: meta, LeadID: "L1", Attribution: events.Attribution{Source: "website"}, CapturedAt: at},
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"status"}, Status: "lost", PreviousStatus: "qualified", LostReason: "budget", CapturedAt: at, Version: 3},
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"first_contact"}, Status: "new", CapturedAt: at, FirstContactAt: &at, Version: 2},
 		events.LeadConverted{Metadata: meta, LeadID: "L1", CustomerID: "C1", Source: "website", DealValue: events.Money{Minor: 0, Currency: "EUR"}, CapturedAt: at, ConvertedAt: at},
+		events.FollowupCreated{Metadata: meta, Followup: followup},
+		events.FollowupDue{Metadata: meta, Followup: events.Followup{FollowupID: "F1", SubjectKind: "customer", SubjectID: "C1", Kind: "check_in", DueAt: at}},
+		events.FollowupOverdue{Metadata: meta, Followup: followup},
+		events.FollowupCompleted{Metadata: meta, Followup: followup, DoneAt: at, OnTime: false},
+		events.FollowupCancelled{Metadata: meta, Followup: followup},
 	}
 	for _, d := range details {
 		env, err := events.Wrap(d)
 		if err != nil {
 			t.Fatalf("wrap %s: %v", d.DetailType(), err)
 		}
-		if env.ID != meta.EventID || env.Source != events.SourceLeads || env.DetailType != d.DetailType() {
+		if env.ID != meta.EventID || env.Source != d.EventSource() || env.DetailType != d.DetailType() {
 			t.Errorf("envelope %+v does not carry the detail's id, source and type", env)
 		}
 		if env.Time.Location() != time.UTC || !env.Time.Equal(at) {

@@ -351,6 +351,11 @@ func leadWriteError(id string, err error) error {
 
 // put marshals it into a transaction put with a condition.
 func (s *LeadStore) put(it any, condition string) types.TransactWriteItem {
+	return putItem(s.Table, it, condition)
+}
+
+// putItem marshals it into a transaction put into table with a condition.
+func putItem(table string, it any, condition string) types.TransactWriteItem {
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		// The item types are fixed structs of strings, numbers and maps;
@@ -358,7 +363,7 @@ func (s *LeadStore) put(it any, condition string) types.TransactWriteItem {
 		panic("marshal item: " + err.Error())
 	}
 	return types.TransactWriteItem{Put: &types.Put{
-		TableName: aws.String(s.Table), Item: av, ConditionExpression: aws.String(condition),
+		TableName: aws.String(table), Item: av, ConditionExpression: aws.String(condition),
 	}}
 }
 

@@ -165,6 +165,12 @@ func encodeCursor(index, filter string, k map[string]types.AttributeValue) strin
 }
 
 func decodeCursor(s string, q leadQuery, filter string) (map[string]types.AttributeValue, error) {
+	return decodeIndexCursor(s, q.index, q.pk, filter)
+}
+
+// decodeIndexCursor reads a cursor encodeCursor made for a query of the
+// index partition pk with the filters printed as filter.
+func decodeIndexCursor(s string, ix schema.Index, pk, filter string) (map[string]types.AttributeValue, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -175,12 +181,12 @@ func decodeCursor(s string, q leadQuery, filter string) (map[string]types.Attrib
 		return nil, bad
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Index != q.index.Name || c.Filter != filter ||
-		len(c.Key) != 4 || c.Key[q.index.PartitionKey] != q.pk {
+	if err := json.Unmarshal(b, &c); err != nil || c.Index != ix.Name || c.Filter != filter ||
+		len(c.Key) != 4 || c.Key[ix.PartitionKey] != pk {
 		return nil, bad
 	}
 	k := map[string]types.AttributeValue{}
-	for _, a := range []string{schema.PK, schema.SK, q.index.PartitionKey, q.index.SortKey} {
+	for _, a := range []string{schema.PK, schema.SK, ix.PartitionKey, ix.SortKey} {
 		v, ok := c.Key[a]
 		if !ok || v == "" {
 			return nil, bad

@@ -270,18 +270,41 @@ func (s *TimerStore) Fire(ctx context.Context, t timer.Timer, now time.Time) (bo
 		update.ExpressionAttributeValues[":now"] = str(formatTime(now))
 		update.ExpressionAttributeValues[":expires"] = num(now.Add(firedRetention).Unix())
 	}
-	err = retryConflicts(func() error {
-		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: []types.TransactWriteItem{{Update: update}, outboxPut(s.Table, env)},
-		})
-		return err
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Update: update}, outboxPut(s.Table, env)},
 	})
 	switch reasons := cancellation(err); {
 	case err == nil:
 		return true, nil
 	case reasonCode(reasons, 0) == "ConditionalCheckFailed" || reasonCode(reasons, 1) == "ConditionalCheckFailed":
 		return false, nil
+	case conflicted(err):
+		// Another sweep is firing it, or its owner is changing it, at this
+		// very moment. Not retried: if that write fails, the timer is
+		// still armed and the next sweep fires it.
+		return false, nil
 	default:
 		return false, internal("fire timer "+t.ID, err)
 	}
+}
+
+// maxTransactItems is DynamoDB's limit of items in one transaction.
+const maxTransactItems = 100
+
+// Arm arms timers that belong to no other item (an owner with an item of
+// its own arms its timers in its own transaction instead), replacing any
+// with the same ids.
+func (s *TimerStore) Arm(ctx context.Context, timers ...timer.Timer) error {
+	for len(timers) > 0 {
+		n := min(len(timers), maxTransactItems)
+		items := make([]types.TransactWriteItem, 0, n)
+		for _, t := range timers[:n] {
+			items = append(items, armTimer(s.Table, t))
+		}
+		if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+			return internal("arm timers", err)
+		}
+		timers = timers[n:]
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package timer
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -68,9 +70,15 @@ func (s Sweeper) Sweep(ctx context.Context) (Report, error) {
 	}
 }
 
-// fire fires timers, parallel at a time; timers within a batch are
-// independent, and the batch as a whole is taken oldest first.
+// fire fires timers, parallel at a time. Batches are taken oldest first;
+// within a batch, fired in parallel anyway, the order is shuffled so that
+// overlapping sweeps mostly work on different timers instead of racing for
+// the same ones.
 func (s Sweeper) fire(ctx context.Context, timers []Timer, now time.Time, parallel int) (fired, skipped int, err error) {
+	if parallel > 1 {
+		timers = slices.Clone(timers)
+		rand.Shuffle(len(timers), func(i, j int) { timers[i], timers[j] = timers[j], timers[i] })
+	}
 	var (
 		mu   sync.Mutex
 		errs []error

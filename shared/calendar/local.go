@@ -14,9 +14,18 @@ import "time"
 // time.Date normalises a skipped wall time by adding the gap, so 02:30 on a
 // day that jumps from 02:00 to 03:00 would become 03:30; a reminder set for
 // 02:30 should fire at 03:00, not half an hour after the next valid instant.
+//
+// Out-of-range values are normalised as time.Date does (day 32, hour 24):
+// callers step through days with At(loc, y, m, d+i, …).
 func At(loc *time.Location, year int, month time.Month, day, hour, minute int) time.Time {
+	// Normalise first, so that the gap search below compares wall clocks
+	// against a real date: February 36 02:30 in New York must find the jump
+	// on 8 March.
+	want := time.Date(year, month, day, hour, minute, 0, 0, time.UTC)
+	year, month, day = want.Date()
+	hour, minute = want.Hour(), want.Minute()
 	t := time.Date(year, month, day, hour, minute, 0, 0, loc)
-	if want := time.Date(year, month, day, hour, minute, 0, 0, time.UTC); sameWall(t, want) {
+	if sameWall(t, want) {
 		// A valid wall time; when it happens twice, take the first.
 		for _, back := range []time.Duration{2 * time.Hour, time.Hour, 30 * time.Minute} {
 			if u := t.Add(-back); sameWall(u, t) {

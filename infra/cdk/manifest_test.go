@@ -102,7 +102,7 @@ func TestRootContextHasEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{CtxCORSAllowedOrigins, CtxFormRedirectOrigins, CtxOrgTimeZone, CtxLeadDuplicateWindow} {
+	for _, k := range []string{CtxCORSAllowedOrigins, CtxFormRedirectOrigins, CtxOrgTimeZone, CtxLeadDuplicateWindow, CtxBusinessHours, CtxHolidays} {
 		if _, ok := ctx[k]; !ok {
 			t.Errorf("cdk.json has no context key %s", k)
 		}
@@ -138,16 +138,20 @@ func TestSettingsFromContext(t *testing.T) {
 	}
 
 	s, err := settings(map[string]any{})
-	if err != nil || s.OrgTimeZone != "UTC" || s.LeadDuplicateWindow != "720h0m0s" || len(s.CORSAllowedOrigins) != 0 {
+	if err != nil || s.OrgTimeZone != "UTC" || s.LeadDuplicateWindow != "720h0m0s" || len(s.CORSAllowedOrigins) != 0 ||
+		s.BusinessHours != "Mon-Fri 09:00-17:00" || len(s.Holidays) != 0 {
 		t.Errorf("defaults: %+v, %v", s, err)
 	}
 	s, err = settings(map[string]any{
 		CtxCORSAllowedOrigins:  "https://a.example.com, https://b.example.com",
 		CtxFormRedirectOrigins: `["https://a.example.com"]`,
 		CtxLeadDuplicateWindow: "48h",
+		CtxBusinessHours:       "Sun-Thu 08:00-16:00",
+		CtxHolidays:            "2026-12-25, 2027-01-01",
 	})
 	if err != nil || !slices.Equal(s.CORSAllowedOrigins, []string{"https://a.example.com", "https://b.example.com"}) ||
-		!slices.Equal(s.FormRedirectOrigins, []string{"https://a.example.com"}) || s.LeadDuplicateWindow != "48h" {
+		!slices.Equal(s.FormRedirectOrigins, []string{"https://a.example.com"}) || s.LeadDuplicateWindow != "48h" ||
+		s.BusinessHours != "Sun-Thu 08:00-16:00" || !slices.Equal(s.Holidays, []string{"2026-12-25", "2027-01-01"}) {
 		t.Errorf("command-line strings: %+v, %v", s, err)
 	}
 
@@ -156,10 +160,17 @@ func TestSettingsFromContext(t *testing.T) {
 		CtxFormRedirectOrigins: []any{"https://example.com/thanks"},
 		CtxOrgTimeZone:         "Mars/Olympus",
 		CtxLeadDuplicateWindow: "30 days",
+		CtxBusinessHours:       "Mon-Fri 9-17",
+		CtxHolidays:            []any{"2026-12-25", "25.12.2026"},
 	} {
 		if _, err := settings(map[string]any{key: bad}); err == nil {
 			t.Errorf("%s = %v accepted", key, bad)
 		}
+	}
+	// The calendar's errors name the variable and the part at fault.
+	if _, err := settings(map[string]any{CtxHolidays: []any{"2026-12-25", "25.12.2026"}}); err == nil ||
+		!strings.Contains(err.Error(), `BUSINESS_HOLIDAYS: "25.12.2026"`) {
+		t.Errorf("bad holiday: %v", err)
 	}
 }
 

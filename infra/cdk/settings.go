@@ -17,6 +17,8 @@ const (
 	CtxFormRedirectOrigins = "rapport:formRedirectOrigins" // list, or comma-separated string
 	CtxOrgTimeZone         = "rapport:orgTimeZone"         // IANA name
 	CtxLeadDuplicateWindow = "rapport:leadDuplicateWindow" // Go duration, e.g. 720h
+	CtxBusinessHours       = "rapport:businessHours"       // e.g. "Mon-Fri 09:00-17:00"
+	CtxHolidays            = "rapport:holidays"            // list of dates, or comma-separated string
 )
 
 // Settings are the deployment's choices, read from CDK context and handed to
@@ -26,12 +28,14 @@ type Settings struct {
 	FormRedirectOrigins []string
 	OrgTimeZone         string
 	LeadDuplicateWindow string
+	BusinessHours       string
+	Holidays            []string
 }
 
 // SettingsFromContext reads the settings from the construct tree's context
 // and checks them with the same parser the functions use at cold start, so a
-// malformed origin or time zone fails `cdk synth` rather than every Lambda
-// after the deployment.
+// malformed origin, time zone or business calendar fails `cdk synth` rather
+// than every Lambda after the deployment.
 func SettingsFromContext(node constructs.Node) (Settings, error) {
 	var s Settings
 	var err error
@@ -53,6 +57,15 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	if s.LeadDuplicateWindow == "" {
 		s.LeadDuplicateWindow = config.DefaultDuplicateWindow.String()
 	}
+	if s.BusinessHours, err = contextString(node, CtxBusinessHours); err != nil {
+		return Settings{}, err
+	}
+	if s.BusinessHours == "" {
+		s.BusinessHours = config.DefaultBusinessHours
+	}
+	if s.Holidays, err = contextList(node, CtxHolidays); err != nil {
+		return Settings{}, err
+	}
 	// The table and bus names are tokens until deployment; any non-empty
 	// value stands in for them here.
 	env := s.Environment("table", "bus")
@@ -72,6 +85,8 @@ func (s Settings) Environment(tableName, busName string) map[string]string {
 		"CORS_ALLOWED_ORIGINS":  strings.Join(s.CORSAllowedOrigins, ","),
 		"FORM_REDIRECT_ORIGINS": strings.Join(s.FormRedirectOrigins, ","),
 		"LEAD_DUPLICATE_WINDOW": s.LeadDuplicateWindow,
+		"BUSINESS_HOURS":        s.BusinessHours,
+		"BUSINESS_HOLIDAYS":     strings.Join(s.Holidays, ","),
 	}
 }
 
@@ -118,7 +133,7 @@ func contextList(node constructs.Node, key string) ([]string, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("%s must be a list of origins, not %v", key, v)
+		return nil, fmt.Errorf("%s must be a list, not %v", key, v)
 	}
 	for _, item := range out {
 		if strings.Contains(item, ",") {

@@ -76,7 +76,9 @@ func TestFunctions(t *testing.T) {
 				"ORG_TIME_ZONE":         "Europe/Berlin",
 				"CORS_ALLOWED_ORIGINS":  "https://www.example.com,https://shop.example.com",
 				"FORM_REDIRECT_ORIGINS": "https://www.example.com",
-				"LEAD_DUPLICATE_WINDOW": "720h", // cdk.json's
+				"LEAD_DUPLICATE_WINDOW": "720h",                // cdk.json's
+				"BUSINESS_HOURS":        "Mon-Fri 09:00-17:00", // cdk.json's
+				"BUSINESS_HOLIDAYS":     "2026-12-25,2026-12-26",
 			}
 			for k, v := range want {
 				if env[k] != v {

@@ -55,6 +55,7 @@ var testContext = map[string]any{
 	CtxCORSAllowedOrigins:  []any{"https://www.example.com", "https://shop.example.com"},
 	CtxFormRedirectOrigins: []any{"https://www.example.com"},
 	CtxOrgTimeZone:         "Europe/Berlin",
+	CtxHolidays:            []any{"2026-12-25", "2026-12-26"},
 }
 
 // sampleManifest is the real manifest plus what it does not have yet: event

@@ -4,10 +4,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/rapportcrm/rapport/shared/calendar"
 )
 
 // Config holds every setting any function reads. Each function reads the
@@ -18,6 +21,12 @@ type Config struct {
 	// TimeZone is the organisation's IANA time zone (ORG_TIME_ZONE, default
 	// UTC); periods and reminders are computed in it.
 	TimeZone *time.Location
+	// Calendar is the organisation's business calendar in TimeZone:
+	// working hours (BUSINESS_HOURS, default "Mon-Fri 09:00-17:00") and
+	// holidays (BUSINESS_HOLIDAYS, local dates such as
+	// "2026-12-25,2026-12-26", default none). Working-hour deadlines,
+	// "next working morning" and SLA clocks run on it.
+	Calendar calendar.Calendar
 	// CORSOrigins lists the origins whose web pages may post leads with
 	// JavaScript (CORS_ALLOWED_ORIGINS, comma-separated, e.g.
 	// "https://www.example.com"). Empty allows none.
@@ -39,6 +48,7 @@ type Config struct {
 const (
 	DefaultDuplicateWindow = 30 * 24 * time.Hour
 	DefaultTimeZone        = "UTC"
+	DefaultBusinessHours   = calendar.DefaultHours
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in a function,
@@ -61,6 +71,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("ORG_TIME_ZONE %q is not an IANA time zone: %w", tz, err)
 	}
 	c.TimeZone = loc
+
+	hours := strings.TrimSpace(getenv("BUSINESS_HOURS"))
+	if hours == "" {
+		hours = DefaultBusinessHours
+	}
+	if c.Calendar, err = calendar.Parse(hours, getenv("BUSINESS_HOLIDAYS"), loc); err != nil {
+		// Name the variable at fault, not Parse's argument.
+		var pe *calendar.ParseError
+		if errors.As(err, &pe) && pe.Arg == "holidays" {
+			return Config{}, fmt.Errorf("BUSINESS_HOLIDAYS: %s", pe.Reason)
+		} else if pe != nil {
+			return Config{}, fmt.Errorf("BUSINESS_HOURS: %s", pe.Reason)
+		}
+		return Config{}, fmt.Errorf("BUSINESS_HOURS: %w", err)
+	}
 
 	if c.CORSOrigins, err = origins(getenv("CORS_ALLOWED_ORIGINS")); err != nil {
 		return Config{}, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)

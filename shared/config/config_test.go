@@ -16,6 +16,9 @@ func TestDefaults(t *testing.T) {
 	if c.TimeZone.String() != "UTC" || c.DuplicateWindow != 30*24*time.Hour || c.CORSOrigins != nil || c.RedirectOrigins != nil {
 		t.Fatalf("defaults = %+v", c)
 	}
+	if c.Calendar.String() != "Mon-Fri 09:00-17:00 UTC" {
+		t.Fatalf("default calendar = %s", c.Calendar)
+	}
 }
 
 func TestReadsEverySetting(t *testing.T) {
@@ -24,6 +27,8 @@ func TestReadsEverySetting(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS":  "https://www.Example.com, http://localhost:8080/",
 		"FORM_REDIRECT_ORIGINS": "https://www.example.com",
 		"LEAD_DUPLICATE_WINDOW": "48h",
+		"BUSINESS_HOURS":        "Mon-Thu 09:00-12:30,13:30-17:00; Fri 09:00-15:00",
+		"BUSINESS_HOLIDAYS":     "2026-12-25, 2026-12-24",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +36,10 @@ func TestReadsEverySetting(t *testing.T) {
 	if c.TimeZone.String() != "Europe/Berlin" || c.EventBusName != "bus" || c.DuplicateWindow != 48*time.Hour ||
 		strings.Join(c.CORSOrigins, " ") != "https://www.example.com http://localhost:8080" {
 		t.Fatalf("config = %+v", c)
+	}
+	// The calendar is in the organisation's zone.
+	if c.Calendar.String() != "Mon-Thu 09:00-12:30,13:30-17:00; Fri 09:00-15:00 Europe/Berlin, holidays 2026-12-24,2026-12-25" {
+		t.Fatalf("calendar = %s", c.Calendar)
 	}
 }
 
@@ -42,6 +51,8 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS":  {"TABLE_NAME": "t", "CORS_ALLOWED_ORIGINS": "www.example.com"},
 		"FORM_REDIRECT_ORIGINS": {"TABLE_NAME": "t", "FORM_REDIRECT_ORIGINS": "https://example.com/thanks"},
 		"LEAD_DUPLICATE_WINDOW": {"TABLE_NAME": "t", "LEAD_DUPLICATE_WINDOW": "30 days"},
+		"BUSINESS_HOURS":        {"TABLE_NAME": "t", "BUSINESS_HOURS": "Mon-Fri 9-17"},
+		"BUSINESS_HOLIDAYS":     {"TABLE_NAME": "t", "BUSINESS_HOLIDAYS": "25.12.2026"},
 	} {
 		if _, err := FromEnv(env(vars)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v", name, err)

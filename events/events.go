@@ -61,7 +61,7 @@ type Envelope struct {
 // in schemas/ and a sample in testdata/; the local stack's bus and the docs
 // read the list, so a new detail type is added here and nowhere else.
 func Catalogue() []Detail {
-	return []Detail{LeadCaptured{}, LeadUpdated{}, LeadConverted{}}
+	return []Detail{LeadCaptured{}, LeadUpdated{}, LeadConverted{}, StaffDigestDue{}}
 }
 
 // Event is an EventBridge event as a rule's target receives it, with its

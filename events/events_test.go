@@ -23,9 +23,10 @@ import (
 // roundTrips holds one golden round trip per detail type; the catalogue test
 // checks that it covers the whole catalogue.
 var roundTrips = map[string]func(t *testing.T, sample []byte){
-	events.LeadCapturedType:  roundTrip[events.LeadCaptured],
-	events.LeadUpdatedType:   roundTrip[events.LeadUpdated],
-	events.LeadConvertedType: roundTrip[events.LeadConverted],
+	events.LeadCapturedType:   roundTrip[events.LeadCaptured],
+	events.LeadUpdatedType:    roundTrip[events.LeadUpdated],
+	events.LeadConvertedType:  roundTrip[events.LeadConverted],
+	events.StaffDigestDueType: roundTrip[events.StaffDigestDue],
 }
 
 // TestSampleRoundTrip decodes each sample EventBridge event into its typed
@@ -111,13 +112,14 @@ func TestWrappedDetailsMatchSchemas(t *testing.T) {
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"status"}, Status: "lost", PreviousStatus: "qualified", LostReason: "budget", CapturedAt: at, Version: 3},
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"first_contact"}, Status: "new", CapturedAt: at, FirstContactAt: &at, Version: 2},
 		events.LeadConverted{Metadata: meta, LeadID: "L1", CustomerID: "C1", Source: "website", DealValue: events.Money{Minor: 0, Currency: "EUR"}, CapturedAt: at, ConvertedAt: at},
+		events.StaffDigestDue{Metadata: meta, Subject: "4f1c2b7e", TimeZone: "Europe/Berlin", DigestHour: 0},
 	}
 	for _, d := range details {
 		env, err := events.Wrap(d)
 		if err != nil {
 			t.Fatalf("wrap %s: %v", d.DetailType(), err)
 		}
-		if env.ID != meta.EventID || env.Source != events.SourceLeads || env.DetailType != d.DetailType() {
+		if env.ID != meta.EventID || env.Source != d.EventSource() || env.DetailType != d.DetailType() {
 			t.Errorf("envelope %+v does not carry the detail's id, source and type", env)
 		}
 		if env.Time.Location() != time.UTC || !env.Time.Equal(at) {

@@ -185,7 +185,7 @@ func staffConditionError(sub string, prev int64, stored map[string]types.Attribu
 // the role index or the index of all profiles. With both a team and a role
 // it reads the team's and filters by role, so a page can take several
 // reads; they stop at maxQueriesPerPage and a short page with a cursor is
-// the answer then.
+// the answer then. The last page has no cursor.
 func (s *StaffStore) List(ctx context.Context, f staff.Filter) (staff.Page, error) {
 	ix, _ := schema.Rapport.Index(schema.GSI1)
 	pk := allStaff
@@ -220,12 +220,18 @@ func (s *StaffStore) List(ctx context.Context, f staff.Filter) (staff.Page, erro
 	var page staff.Page
 	var last map[string]types.AttributeValue
 	for range maxQueriesPerPage {
-		in.Limit = aws.Int32(int32(f.Limit - len(page.Items)))
+		// One more than the page needs tells whether another page exists,
+		// so the last page has no cursor.
+		in.Limit = aws.Int32(int32(f.Limit - len(page.Items) + 1))
 		out, err := s.Client.Query(ctx, in)
 		if err != nil {
 			return staff.Page{}, internal("list staff", err)
 		}
 		for _, raw := range out.Items {
+			if len(page.Items) == f.Limit {
+				page.NextCursor = encodeCursor(ix.Name, fp, keyOf(last, ix))
+				return page, nil
+			}
 			var it staffItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return staff.Page{}, internal("decode staff profile", err)
@@ -233,15 +239,13 @@ func (s *StaffStore) List(ctx context.Context, f staff.Filter) (staff.Page, erro
 			page.Items = append(page.Items, toProfile(it))
 			last = raw
 		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
 		if len(out.LastEvaluatedKey) == 0 {
 			return page, nil
 		}
-		if len(page.Items) == f.Limit {
-			in.ExclusiveStartKey = keyOf(last, ix)
-			break
-		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+	// The reads ran out with the index not done: a short page, and a
+	// cursor where they stopped.
 	page.NextCursor = encodeCursor(ix.Name, fp, in.ExclusiveStartKey)
 	return page, nil
 }

@@ -253,7 +253,9 @@ func DigestTimer(p Profile, now time.Time) (timer.Timer, error) {
 	return t, nil
 }
 
-func (s *Service) now() time.Time { return s.Now().UTC() }
+// now is the clock in UTC to the millisecond, the precision the store
+// keeps, so a profile answered after a write equals the one read later.
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
 func (s *Service) orgZone() *time.Location {
 	if s.OrgZone == nil {

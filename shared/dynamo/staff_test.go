@@ -339,3 +339,33 @@ func TestRoleFromTheTokenIsRecorded(t *testing.T) {
 		t.Fatalf("stored role %q", got.Role)
 	}
 }
+
+// The requests each profile operation makes are part of its contract: a
+// read is one consistent GetItem; the first read adds one transaction (the
+// profile and its digest timer); an edit that leaves the digest alone is
+// one conditional PutItem, and one that moves it a transaction.
+func TestProfileRequestCounts(t *testing.T) {
+	f := newStaffFixture(t)
+	ctx := context.Background()
+	me := staff.Identity{Subject: "sub-cost", Email: "cost@example.com", Role: "agent"}
+	step := func(name, want string, op func() error) {
+		t.Helper()
+		f.calls.Reset()
+		if err := op(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		c := f.calls.Cost()
+		if got := fmt.Sprint(c.Requests); got != want {
+			t.Errorf("%s made %s, want %s", name, got, want)
+		}
+		t.Logf("%-28s %-40s RCU %.1f WCU %.1f", name, fmt.Sprint(c.Requests), c.RCU, c.WCU)
+	}
+	set := staff.Settings{Name: "Cost", Email: "cost@example.com", TimeZone: "Europe/Berlin", DigestEnabled: true, DigestHour: 8}
+	step("first GET /me", "map[GetItem:1 TransactWriteItems:1]", func() error { _, err := f.svc.Me(ctx, me); return err })
+	step("GET /me", "map[GetItem:1]", func() error { _, err := f.svc.Me(ctx, me); return err })
+	step("PUT /me, new name", "map[GetItem:1 PutItem:1]", func() error { _, err := f.svc.UpdateMe(ctx, me, set, 0); return err })
+	step("PUT /me, unchanged", "map[GetItem:1]", func() error { _, err := f.svc.UpdateMe(ctx, me, set, 0); return err })
+	set.DigestHour = 9
+	step("PUT /me, digest hour", "map[GetItem:1 TransactWriteItems:1]", func() error { _, err := f.svc.UpdateMe(ctx, me, set, 0); return err })
+	step("GET /staff", "map[Query:1]", func() error { _, err := f.svc.List(ctx, staff.Filter{}); return err })
+}

@@ -64,6 +64,7 @@ func Catalogue() []Detail {
 	return []Detail{
 		LeadCaptured{}, LeadUpdated{}, LeadConverted{},
 		FollowupCreated{}, FollowupDue{}, FollowupOverdue{}, FollowupCompleted{}, FollowupCancelled{},
+		StaffDigestDue{},
 	}
 }
 

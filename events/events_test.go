@@ -32,6 +32,7 @@ var roundTrips = map[string]func(t *testing.T, sample []byte){
 	events.FollowupOverdueType:   roundTrip[events.FollowupOverdue],
 	events.FollowupCompletedType: roundTrip[events.FollowupCompleted],
 	events.FollowupCancelledType: roundTrip[events.FollowupCancelled],
+	events.StaffDigestDueType:    roundTrip[events.StaffDigestDue],
 }
 
 // TestSampleRoundTrip decodes each sample EventBridge event into its typed
@@ -123,6 +124,7 @@ func TestWrappedDetailsMatchSchemas(t *testing.T) {
 		events.FollowupOverdue{Metadata: meta, Followup: followup},
 		events.FollowupCompleted{Metadata: meta, Followup: followup, DoneAt: at, OnTime: false},
 		events.FollowupCancelled{Metadata: meta, Followup: followup},
+		events.StaffDigestDue{Metadata: meta, Subject: "4f1c2b7e", TimeZone: "Europe/Berlin", DigestHour: 0},
 	}
 	for _, d := range details {
 		env, err := events.Wrap(d)

@@ -2,10 +2,6 @@ package events
 
 import "time"
 
-// SourceReminders is the EventBridge source of follow-up and reminder
-// events.
-const SourceReminders = "rapport.reminders"
-
 // Follow-up detail types.
 const (
 	FollowupCreatedType   = "followup.created"

@@ -41,7 +41,7 @@ type stubs struct {
 
 func (s *stubs) registry() *local.Registry {
 	return &local.Registry{
-		HTTP: map[string]func(app.Deps) app.HTTPHandler{"leads": s.leads},
+		HTTP: map[string]func(app.Deps) app.HTTPHandler{"leads": s.leads, "reminders": app.Reminders},
 		Stream: map[string]func(app.Deps) app.StreamHandler{"relay": func(d app.Deps) app.StreamHandler {
 			return func(ctx context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
 				for _, r := range e.Records {

@@ -23,7 +23,8 @@ type Registry struct {
 func DefaultRegistry() Registry {
 	return Registry{
 		HTTP: map[string]func(app.Deps) app.HTTPHandler{
-			"leads": app.Leads,
+			"leads":     app.Leads,
+			"reminders": app.Reminders,
 		},
 		Stream: map[string]func(app.Deps) app.StreamHandler{
 			"relay": app.Relay,

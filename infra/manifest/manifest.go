@@ -97,6 +97,16 @@ var Functions = []Function{
 		PublishEvents: false,
 	},
 	{
+		// The reminders function also receives the sweep's schedule and
+		// the digest and follow-up events from the bus, which Kind does
+		// not express yet; it is listed as HTTP for its routes.
+		Name:        "reminders",
+		Kind:        HTTP,
+		Description: "Follow-up tasks, reminders, daily digests and staff profiles; sweeps the timers every minute.",
+		Table:       ReadWrite,
+		SendEmail:   true,
+	},
+	{
 		Name:          "relay",
 		Kind:          Stream,
 		Description:   "Publishes the events written to the table's outbox onto the event bus, once each.",
@@ -115,6 +125,11 @@ var Routes = []Route{
 	{Method: "POST", Path: "/leads/{id}/activities", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/leads/{id}/convert", Function: "leads", Role: Agent},
 	{Method: "GET", Path: "/customers/{id}", Function: "leads", Role: Agent},
+	{Method: "GET", Path: "/me", Function: "reminders", Role: Agent},
+	{Method: "PUT", Path: "/me", Function: "reminders", Role: Agent},
+	{Method: "GET", Path: "/staff", Function: "reminders", Role: Admin},
+	{Method: "GET", Path: "/staff/{sub}", Function: "reminders", Role: Admin},
+	{Method: "PATCH", Path: "/staff/{sub}", Function: "reminders", Role: Admin},
 }
 
 // Rules lists the event bus rules. Lead events have no consumer yet; the KPI

@@ -16,6 +16,9 @@
 //	CUSTKEY#<key>          CUSTKEY                   email or phone → customer id
 //	EVT#<event id>         EVT                       an event in the outbox, published by the relay
 //	STAT#<name>#<day>      SHARD#<n>                 a sharded counter
+//	STAFF#<sub>            STAFF                     a staff profile, by the token's subject (staff.go)
+//	TIMER#<id>             TIMER                     a timer, e.g. digest#<sub> (timers.go)
+//	SWEEP                  SWEEP                     the timer sweep's checkpoint
 package dynamo
 
 import (

@@ -16,6 +16,9 @@ type Caller struct {
 	// Subject is the token's "sub": a stable id, not a name or address.
 	Subject string
 	Roles   []manifest.Role
+	// Email is the token's "email" claim, unless the token says it is not
+	// verified. It fills a new staff profile's address; never log it.
+	Email string
 }
 
 // groupsClaim is where Cognito puts a user's groups.
@@ -30,6 +33,9 @@ func callerOf(ev lambdaevents.APIGatewayV2HTTPRequest) Caller {
 		return Caller{}
 	}
 	c := Caller{Subject: auth.JWT.Claims["sub"]}
+	if auth.JWT.Claims["email_verified"] != "false" {
+		c.Email = auth.JWT.Claims["email"]
+	}
 	for _, g := range parseGroups(auth.JWT.Claims[groupsClaim]) {
 		if slices.Contains(manifest.Roles, manifest.Role(g)) {
 			c.Roles = append(c.Roles, manifest.Role(g))
@@ -50,6 +56,17 @@ func parseGroups(v string) []string {
 
 // rank orders roles: each may do what those below it may.
 func rank(r manifest.Role) int { return slices.Index(manifest.Roles, r) }
+
+// Highest returns the caller's highest staff role, or Public for none.
+func (c Caller) Highest() manifest.Role {
+	best := manifest.Public
+	for _, r := range c.Roles {
+		if rank(r) > rank(best) {
+			best = r
+		}
+	}
+	return best
+}
 
 // Need returns nil if the caller holds role or a higher one.
 func (c Caller) Need(role manifest.Role) error {

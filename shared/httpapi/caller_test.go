@@ -39,3 +39,24 @@ func TestCallerReadsGroupsAsTheGatewayFlattensThem(t *testing.T) {
 		}
 	}
 }
+
+func TestCallerEmailAndHighestRole(t *testing.T) {
+	for _, c := range []struct {
+		claims map[string]string
+		email  string
+		role   manifest.Role
+	}{
+		{map[string]string{"sub": "u1", "email": "ana@example.com", "email_verified": "true", "cognito:groups": "[agent admin]"}, "ana@example.com", manifest.Admin},
+		{map[string]string{"sub": "u1", "email": "ana@example.com", "cognito:groups": "[manager]"}, "ana@example.com", manifest.Manager},
+		{map[string]string{"sub": "u1", "email": "ana@example.com", "email_verified": "false", "cognito:groups": "[agent]"}, "", manifest.Agent},
+		{map[string]string{"sub": "u1"}, "", manifest.Public},
+	} {
+		ev := lambdaevents.APIGatewayV2HTTPRequest{RequestContext: lambdaevents.APIGatewayV2HTTPRequestContext{
+			Authorizer: &lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: c.claims}}}}
+		got := callerOf(ev)
+		if got.Email != c.email || got.Highest() != c.role {
+			t.Errorf("claims %v: email %q highest %q, want %q %q", c.claims, got.Email, got.Highest(), c.email, c.role)
+		}
+	}
+}

@@ -464,6 +464,7 @@ func TestNewRefusesABrokenTable(t *testing.T) {
 			t.Errorf("%s: New accepted it", name)
 		}
 	}
+	h["reminders"] = (&recorder{}).handle
 	if _, err := gateway.New(gateway.Options{Routes: manifest.Routes, Handlers: h, Authorizer: fakeAuth}); err != nil {
 		t.Errorf("the manifest's routes: %v", err)
 	}

@@ -1,0 +1,20 @@
+// Command reminders is the Lambda that keeps staff profiles (GET and PUT
+// /me, the admin's /staff routes) and, as it grows, follow-up tasks, the
+// timer sweep and the daily digests.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/rapportcrm/rapport/shared/app"
+)
+
+func main() {
+	d, _, err := app.FromEnvironment(context.Background())
+	if err != nil {
+		app.Fail(d, err)
+	}
+	lambda.Start(app.Reminders(d))
+}

@@ -77,6 +77,7 @@ func TestFunctions(t *testing.T) {
 				"CORS_ALLOWED_ORIGINS":  "https://www.example.com,https://shop.example.com",
 				"FORM_REDIRECT_ORIGINS": "https://www.example.com",
 				"LEAD_DUPLICATE_WINDOW": "720h", // cdk.json's
+				"MAIL_FROM":             "Rapport CRM <crm@example.com>",
 			}
 			for k, v := range want {
 				if env[k] != v {

@@ -55,6 +55,7 @@ var testContext = map[string]any{
 	CtxCORSAllowedOrigins:  []any{"https://www.example.com", "https://shop.example.com"},
 	CtxFormRedirectOrigins: []any{"https://www.example.com"},
 	CtxOrgTimeZone:         "Europe/Berlin",
+	CtxMailFrom:            "Rapport CRM <crm@example.com>",
 }
 
 // sampleManifest is the real manifest plus what it does not have yet: event

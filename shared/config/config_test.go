@@ -13,7 +13,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TimeZone.String() != "UTC" || c.DuplicateWindow != 30*24*time.Hour || c.CORSOrigins != nil || c.RedirectOrigins != nil {
+	if c.TimeZone.String() != "UTC" || c.DuplicateWindow != 30*24*time.Hour || c.CORSOrigins != nil || c.RedirectOrigins != nil ||
+		c.MailFrom != "Rapport <rapport@localhost>" {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -24,12 +25,13 @@ func TestReadsEverySetting(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS":  "https://www.Example.com, http://localhost:8080/",
 		"FORM_REDIRECT_ORIGINS": "https://www.example.com",
 		"LEAD_DUPLICATE_WINDOW": "48h",
+		"MAIL_FROM":             " Équipe Rapport <crm@example.com> ",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.TimeZone.String() != "Europe/Berlin" || c.EventBusName != "bus" || c.DuplicateWindow != 48*time.Hour ||
-		strings.Join(c.CORSOrigins, " ") != "https://www.example.com http://localhost:8080" {
+		strings.Join(c.CORSOrigins, " ") != "https://www.example.com http://localhost:8080" || c.MailFrom != "Équipe Rapport <crm@example.com>" {
 		t.Fatalf("config = %+v", c)
 	}
 }
@@ -42,9 +44,20 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS":  {"TABLE_NAME": "t", "CORS_ALLOWED_ORIGINS": "www.example.com"},
 		"FORM_REDIRECT_ORIGINS": {"TABLE_NAME": "t", "FORM_REDIRECT_ORIGINS": "https://example.com/thanks"},
 		"LEAD_DUPLICATE_WINDOW": {"TABLE_NAME": "t", "LEAD_DUPLICATE_WINDOW": "30 days"},
+		"MAIL_FROM":             {"TABLE_NAME": "t", "MAIL_FROM": "crm@example.com\r\nBcc: all@example.com"},
 	} {
 		if _, err := FromEnv(env(vars)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+// A sender that is not an address fails the start without repeating it.
+func TestMailFromIsAnAddress(t *testing.T) {
+	for _, bad := range []string{"nobody", "Crm <crm@example.com", "crm@example.com, b@example.com"} {
+		_, err := FromEnv(env(map[string]string{"TABLE_NAME": "t", "MAIL_FROM": bad}))
+		if err == nil || !strings.Contains(err.Error(), "MAIL_FROM") || strings.Contains(err.Error(), bad) {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }

@@ -139,7 +139,8 @@ func TestSettingsFromContext(t *testing.T) {
 
 	s, err := settings(map[string]any{})
 	if err != nil || s.OrgTimeZone != "UTC" || s.LeadDuplicateWindow != "720h0m0s" || len(s.CORSAllowedOrigins) != 0 ||
-		s.BusinessHours != "Mon-Fri 09:00-17:00" || len(s.Holidays) != 0 {
+		s.BusinessHours != "Mon-Fri 09:00-17:00" || len(s.Holidays) != 0 ||
+		s.MailFrom != "Rapport <rapport@localhost>" {
 		t.Errorf("defaults: %+v, %v", s, err)
 	}
 	s, err = settings(map[string]any{
@@ -162,6 +163,7 @@ func TestSettingsFromContext(t *testing.T) {
 		CtxLeadDuplicateWindow: "30 days",
 		CtxBusinessHours:       "Mon-Fri 9-17",
 		CtxHolidays:            []any{"2026-12-25", "25.12.2026"},
+		CtxMailFrom:            "crm at example.com",
 	} {
 		if _, err := settings(map[string]any{key: bad}); err == nil {
 			t.Errorf("%s = %v accepted", key, bad)
@@ -185,6 +187,39 @@ func TestBadSettingStopsSynth(t *testing.T) {
 	ctx := map[string]any{CtxCORSAllowedOrigins: []any{"example.com"}}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 	NewRapportStack(app, "Bad", &RapportStackProps{AssetDir: t.TempDir()})
+}
+
+// Once a function sends email, a sender SES cannot send from stops the
+// synth, naming the key; without one, the local default is fine.
+func TestSenderMustBeDeliverableOnceAFunctionMails(t *testing.T) {
+	mails := []manifest.Function{{Name: "mailer", SendEmail: true}}
+	for from, ok := range map[string]bool{
+		"Rapport <rapport@localhost>":     false,
+		"crm@mail.localhost":              false,
+		"crm@rapport.test":                false,
+		"crm@example":                     false,
+		"Rapport <crm@example.com>":       true,
+		"Équipe <crm@mail.example.co.uk>": true,
+	} {
+		err := Settings{MailFrom: from}.checkSender(mails)
+		if ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), CtxMailFrom)) {
+			t.Errorf("%q: %v", from, err)
+		}
+	}
+
+	// In the stack: the sample manifest has a function that mails, and the
+	// repository's cdk.json keeps the local sender.
+	defer func() {
+		if msg := fmt.Sprint(recover()); !strings.Contains(msg, CtxMailFrom) {
+			t.Errorf("panic %q, want one naming %s", msg, CtxMailFrom)
+		}
+	}()
+	ctx, err := rootContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	NewRapportStack(app, "LocalSender", &RapportStackProps{Manifest: sampleManifest(), AssetDir: t.TempDir()})
 }
 
 // Every variable shared/config reads is set on every function, so a setting

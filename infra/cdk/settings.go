@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/config"
 )
 
@@ -19,6 +22,7 @@ const (
 	CtxLeadDuplicateWindow = "rapport:leadDuplicateWindow" // Go duration, e.g. 720h
 	CtxBusinessHours       = "rapport:businessHours"       // e.g. "Mon-Fri 09:00-17:00"
 	CtxHolidays            = "rapport:holidays"            // list of dates, or comma-separated string
+	CtxMailFrom            = "rapport:mailFrom"            // address SES has verified, e.g. "Rapport <crm@example.com>"
 )
 
 // Settings are the deployment's choices, read from CDK context and handed to
@@ -30,6 +34,7 @@ type Settings struct {
 	LeadDuplicateWindow string
 	BusinessHours       string
 	Holidays            []string
+	MailFrom            string
 }
 
 // SettingsFromContext reads the settings from the construct tree's context
@@ -66,6 +71,12 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	if s.Holidays, err = contextList(node, CtxHolidays); err != nil {
 		return Settings{}, err
 	}
+	if s.MailFrom, err = contextString(node, CtxMailFrom); err != nil {
+		return Settings{}, err
+	}
+	if s.MailFrom == "" {
+		s.MailFrom = config.DefaultMailFrom
+	}
 	// The table and bus names are tokens until deployment; any non-empty
 	// value stands in for them here.
 	env := s.Environment("table", "bus")
@@ -87,7 +98,31 @@ func (s Settings) Environment(tableName, busName string) map[string]string {
 		"LEAD_DUPLICATE_WINDOW": s.LeadDuplicateWindow,
 		"BUSINESS_HOURS":        s.BusinessHours,
 		"BUSINESS_HOLIDAYS":     strings.Join(s.Holidays, ","),
+		"MAIL_FROM":             s.MailFrom,
 	}
+}
+
+// checkSender refuses a sender in a domain that cannot be on the internet
+// (the local stack's rapport@localhost, .invalid, .test, …) once some
+// function sends email: SES would refuse every message, and the deployer
+// learns it at synth rather than from missing mail.
+func (s Settings) checkSender(fns []manifest.Function) error {
+	if !slices.ContainsFunc(fns, func(f manifest.Function) bool { return f.SendEmail }) {
+		return nil
+	}
+	addr, err := mail.ParseAddress(s.MailFrom)
+	if err != nil {
+		return fmt.Errorf("%s is not an address", CtxMailFrom)
+	}
+	_, domain, _ := strings.Cut(strings.ToLower(addr.Address), "@")
+	local := !strings.Contains(domain, ".")
+	for _, tld := range []string{".localhost", ".invalid", ".test", ".local", ".internal"} {
+		local = local || strings.HasSuffix(domain, tld)
+	}
+	if local {
+		return fmt.Errorf("%s is %s, from which SES cannot send: set it in cdk.json to an address or domain verified in SES", CtxMailFrom, addr.Address)
+	}
+	return nil
 }
 
 // contextString reads a string context value; absent is "".

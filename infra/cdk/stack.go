@@ -96,6 +96,9 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	settings, err := SettingsFromContext(stack.Node())
+	if err == nil {
+		err = settings.checkSender(man.Functions)
+	}
 	if err != nil {
 		panic(fmt.Sprintf("rapport: context: %v", err))
 	}

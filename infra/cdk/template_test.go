@@ -56,6 +56,7 @@ var testContext = map[string]any{
 	CtxFormRedirectOrigins: []any{"https://www.example.com"},
 	CtxOrgTimeZone:         "Europe/Berlin",
 	CtxHolidays:            []any{"2026-12-25", "2026-12-26"},
+	CtxMailFrom:            "Rapport CRM <crm@example.com>",
 }
 
 // sampleManifest is the real manifest plus what it does not have yet: event

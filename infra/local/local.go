@@ -199,7 +199,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return fail(fmt.Errorf("%w (is the DynamoDB server at %s running?)", err, st.DynamoDBEndpoint))
 	}
 
-	outbox := &mail.Outbox{Dir: st.Outbox, Log: o.Log}
+	outbox := &mail.Outbox{Dir: st.Outbox, From: cfg.MailFrom, Log: o.Log}
 	st.Mailer = outbox
 
 	// The handlers, built as each Lambda's main builds its own. The bus
@@ -210,6 +210,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		d := app.Deps{Config: cfg, DynamoDB: ddb, Now: o.Now, Log: o.Log.With("fn", name)}
 		if f, ok := manifest.FunctionNamed(name); !ok || f.PublishEvents {
 			d.Publisher = pub
+		}
+		if f, ok := manifest.FunctionNamed(name); !ok || f.SendEmail {
+			d.Mail = outbox // as in AWS, where only SendEmail functions may mail
 		}
 		return d
 	})

@@ -29,6 +29,7 @@ import (
 	"github.com/rapportcrm/rapport/infra/local/mail"
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/app"
+	"github.com/rapportcrm/rapport/shared/email"
 )
 
 // stubs is a registry of stand-in handlers wired like the real ones: the
@@ -37,6 +38,8 @@ import (
 // consumer reports the events the bus and the scheduler deliver.
 type stubs struct {
 	received chan lambdaevents.EventBridgeEvent
+	// mail is the Sender each handler was built with.
+	mail map[string]email.Sender
 }
 
 func (s *stubs) registry() *local.Registry {
@@ -60,7 +63,8 @@ func (s *stubs) registry() *local.Registry {
 				return lambdaevents.DynamoDBEventResponse{}, nil
 			}
 		}},
-		Event: map[string]func(app.Deps) app.EventHandler{"probe": func(app.Deps) app.EventHandler {
+		Event: map[string]func(app.Deps) app.EventHandler{"probe": func(d app.Deps) app.EventHandler {
+			s.record("probe", d)
 			return func(_ context.Context, ev lambdaevents.EventBridgeEvent) error {
 				s.received <- ev
 				return nil
@@ -69,7 +73,16 @@ func (s *stubs) registry() *local.Registry {
 	}
 }
 
+// record notes what the stack built name's handler with.
+func (s *stubs) record(name string, d app.Deps) {
+	if s.mail == nil {
+		s.mail = map[string]email.Sender{}
+	}
+	s.mail[name] = d.Mail
+}
+
 func (s *stubs) leads(d app.Deps) app.HTTPHandler {
+	s.record("leads", d)
 	return func(ctx context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 		out := map[string]string{"route": req.RouteKey}
 		if req.RequestContext.Authorizer != nil {
@@ -230,7 +243,11 @@ func TestStackEndToEnd(t *testing.T) {
 		t.Errorf("scheduled event = %+v", ev)
 	}
 
-	// Mail goes to the outbox.
+	// Mail goes to the outbox, and only functions the manifest lets send
+	// email get a Sender, as only they may call SES in AWS.
+	if s.mail["leads"] != nil || s.mail["probe"] != st.Mailer {
+		t.Errorf("senders %v: leads may not mail, probe (not in the manifest) may", s.mail)
+	}
 	if _, err := st.Mailer.Send(context.Background(), mail.Message{To: []string{"a@example.com"}, Subject: "hi", Text: "hello"}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rapportcrm/rapport/shared/config"
 	"github.com/rapportcrm/rapport/shared/dynamo"
+	"github.com/rapportcrm/rapport/shared/email"
 	"github.com/rapportcrm/rapport/shared/relay"
 )
 
@@ -33,4 +34,11 @@ type Deps struct {
 	Publisher relay.Publisher // the relay's bus; nil for functions that do not publish
 	Now       func() time.Time
 	Log       *slog.Logger
+
+	// Mail sends email from Config.MailFrom; nil for functions that do not
+	// mail. A mailing Lambda's main sets it to
+	// sesmail.New(sesv2.NewFromConfig(awsCfg), d.Config.MailFrom), so that
+	// only the functions that mail carry the SES client; the local stack
+	// sets its outbox.
+	Mail email.Sender
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rapportcrm/rapport/shared/calendar"
+	"github.com/rapportcrm/rapport/shared/email"
 )
 
 // Config holds every setting any function reads. Each function reads the
@@ -42,6 +43,10 @@ type Config struct {
 	// EventBusName is the EventBridge bus the relay publishes to
 	// (EVENT_BUS_NAME).
 	EventBusName string
+	// MailFrom is the sender of Rapport's email (MAIL_FROM, an address
+	// such as "Rapport <rapport@example.com>", default DefaultMailFrom). In
+	// AWS, SES must have verified the address or its domain.
+	MailFrom string
 }
 
 // Defaults applied when a variable is unset.
@@ -49,6 +54,7 @@ const (
 	DefaultDuplicateWindow = 30 * 24 * time.Hour
 	DefaultTimeZone        = "UTC"
 	DefaultBusinessHours   = calendar.DefaultHours
+	DefaultMailFrom        = "Rapport <rapport@localhost>"
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in a function,
@@ -101,6 +107,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("LEAD_DUPLICATE_WINDOW %q is not a positive duration such as 720h", w)
 		}
 		c.DuplicateWindow = d
+	}
+
+	c.MailFrom = DefaultMailFrom
+	if from := strings.TrimSpace(getenv("MAIL_FROM")); from != "" {
+		// The value is not repeated: it may be a person's address.
+		if _, err := email.ParseAddress(from); err != nil {
+			return Config{}, fmt.Errorf(`MAIL_FROM is not an address such as "Rapport <rapport@example.com>"`)
+		}
+		c.MailFrom = from
 	}
 	return c, nil
 }

@@ -13,7 +13,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TimeZone.String() != "UTC" || c.DuplicateWindow != 30*24*time.Hour || c.CORSOrigins != nil || c.RedirectOrigins != nil {
+	if c.TimeZone.String() != "UTC" || c.DuplicateWindow != 30*24*time.Hour || c.CORSOrigins != nil || c.RedirectOrigins != nil ||
+		c.MailFrom != "Rapport <rapport@localhost>" {
 		t.Fatalf("defaults = %+v", c)
 	}
 	if c.Calendar.String() != "Mon-Fri 09:00-17:00 UTC" {
@@ -29,12 +30,13 @@ func TestReadsEverySetting(t *testing.T) {
 		"LEAD_DUPLICATE_WINDOW": "48h",
 		"BUSINESS_HOURS":        "Mon-Thu 09:00-12:30,13:30-17:00; Fri 09:00-15:00",
 		"BUSINESS_HOLIDAYS":     "2026-12-25, 2026-12-24",
+		"MAIL_FROM":             " Équipe Rapport <crm@example.com> ",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.TimeZone.String() != "Europe/Berlin" || c.EventBusName != "bus" || c.DuplicateWindow != 48*time.Hour ||
-		strings.Join(c.CORSOrigins, " ") != "https://www.example.com http://localhost:8080" {
+		strings.Join(c.CORSOrigins, " ") != "https://www.example.com http://localhost:8080" || c.MailFrom != "Équipe Rapport <crm@example.com>" {
 		t.Fatalf("config = %+v", c)
 	}
 	// The calendar is in the organisation's zone.
@@ -53,9 +55,20 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		"LEAD_DUPLICATE_WINDOW": {"TABLE_NAME": "t", "LEAD_DUPLICATE_WINDOW": "30 days"},
 		"BUSINESS_HOURS":        {"TABLE_NAME": "t", "BUSINESS_HOURS": "Mon-Fri 9-17"},
 		"BUSINESS_HOLIDAYS":     {"TABLE_NAME": "t", "BUSINESS_HOLIDAYS": "25.12.2026"},
+		"MAIL_FROM":             {"TABLE_NAME": "t", "MAIL_FROM": "crm@example.com\r\nBcc: all@example.com"},
 	} {
 		if _, err := FromEnv(env(vars)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+// A sender that is not an address fails the start without repeating it.
+func TestMailFromIsAnAddress(t *testing.T) {
+	for _, bad := range []string{"nobody", "Crm <crm@example.com", "crm@example.com, b@example.com"} {
+		_, err := FromEnv(env(map[string]string{"TABLE_NAME": "t", "MAIL_FROM": bad}))
+		if err == nil || !strings.Contains(err.Error(), "MAIL_FROM") || strings.Contains(err.Error(), bad) {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package mail delivers Rapport's email. Locally it writes each message into
 // an outbox folder as an RFC 5322 .eml file a person can open in a mail
-// program or read as plain text; in AWS the same Mailer is backed by SES.
+// program or read as plain text. It implements shared/email's Sender; in AWS
+// shared/sesmail implements it with SES.
 package mail
 
 import (
@@ -8,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -20,58 +20,53 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/rapportcrm/rapport/shared/email"
 )
 
-// Message is one email. To and Subject are required, and at least one of
-// Text and HTML; when both are given the message offers both.
-type Message struct {
-	To      []string // addresses, e.g. "ana@example.com" or "Ana <ana@example.com>"
-	Subject string
-	Text    string // plain-text body
-	HTML    string // optional HTML body
-}
+// Message is email.Message, kept under this name for the local stack's
+// callers.
+type Message = email.Message
 
-// Mailer sends email.
-type Mailer interface {
-	// Send delivers msg and returns its Message-ID. It fails, sending
-	// nothing, when msg has no recipient, an address that does not parse,
-	// a subject with a line break, or no body.
-	Send(ctx context.Context, msg Message) (id string, err error)
-}
+// Mailer is email.Sender, kept under this name for the local stack's
+// callers.
+type Mailer = email.Sender
 
-// ErrInvalid is wrapped by Send's errors for a message that cannot be sent.
-var ErrInvalid = errors.New("invalid message")
+// ErrInvalid is email.ErrInvalid: Send's error for a message that cannot be
+// sent.
+var ErrInvalid = email.ErrInvalid
 
 // DefaultFrom is the sender of the local stack's mail.
 const DefaultFrom = "Rapport <rapport@localhost>"
 
-// Outbox is a Mailer that writes each message to Dir as
-// <UTC time>-<id>.eml. A message is written aside and renamed into place,
-// so a reader never sees half of one.
+// Outbox is the local stack's email.Sender: it writes each message to Dir
+// as <UTC time>-<id>.eml, with the headers SES would send
+// (email.Message.Headers). A message is written aside and renamed into
+// place, so a reader never sees half of one.
 type Outbox struct {
 	Dir  string
-	From string           // default DefaultFrom
+	From string           // the sender (MAIL_FROM); default DefaultFrom
 	Now  func() time.Time // default time.Now
 	Log  *slog.Logger     // logs the file name only: addresses are personal data
 }
 
-var _ Mailer = (*Outbox)(nil)
+var _ email.Sender = (*Outbox)(nil)
 
-// Send implements Mailer.
+// Send implements email.Sender; its id is the Message-ID header.
 func (o *Outbox) Send(ctx context.Context, msg Message) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if err := validate(msg); err != nil {
+	if err := msg.Validate(); err != nil {
 		return "", err
 	}
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
-	from := o.From
-	if from == "" {
-		from = DefaultFrom
+	from, err := sender(o.From)
+	if err != nil {
+		return "", err
 	}
 	at := now().UTC()
 	token := randomHex(8)
@@ -105,31 +100,33 @@ func (o *Outbox) Send(ctx context.Context, msg Message) (string, error) {
 	return id, nil
 }
 
-func validate(msg Message) error {
-	if len(msg.To) == 0 {
-		return fmt.Errorf("%w: no recipient", ErrInvalid)
+// sender parses the From address. It is written as configured when that is
+// ASCII, as a person typed it, and RFC 2047-encoded otherwise.
+func sender(from string) (fromAddress, error) {
+	if from == "" {
+		from = DefaultFrom
 	}
-	for i, to := range msg.To {
-		if _, err := mail.ParseAddress(to); err != nil {
-			return fmt.Errorf("%w: recipient %d is not an address", ErrInvalid, i+1)
-		}
+	addr, err := email.ParseAddress(from)
+	if err != nil {
+		return fromAddress{}, fmt.Errorf("outbox sender (MAIL_FROM): %w", err)
 	}
-	if strings.TrimSpace(msg.Subject) == "" {
-		return fmt.Errorf("%w: no subject", ErrInvalid)
+	text := strings.TrimSpace(from)
+	if strings.ContainsFunc(text, func(r rune) bool { return r > 0x7e }) {
+		text = addr.String()
 	}
-	if strings.ContainsAny(msg.Subject, "\r\n") {
-		return fmt.Errorf("%w: the subject has a line break", ErrInvalid)
-	}
-	if msg.Text == "" && msg.HTML == "" {
-		return fmt.Errorf("%w: no body", ErrInvalid)
-	}
-	return nil
+	return fromAddress{addr, text}, nil
+}
+
+// fromAddress is the sender, parsed and in header form.
+type fromAddress struct {
+	addr *mail.Address
+	text string
 }
 
 // render writes the message in RFC 5322 form with CRLF line ends: headers,
 // then a quoted-printable text part, an HTML part, or both as
 // multipart/alternative.
-func render(msg Message, from, id string, at time.Time) ([]byte, error) {
+func render(msg Message, from fromAddress, id string, at time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	to := make([]string, len(msg.To))
 	for i, a := range msg.To {
@@ -137,11 +134,14 @@ func render(msg Message, from, id string, at time.Time) ([]byte, error) {
 		to[i] = addr.String()
 	}
 	header := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
-	header("From", from)
+	header("From", from.text)
 	header("To", strings.Join(to, ", "))
 	header("Subject", mime.QEncoding.Encode("utf-8", msg.Subject))
 	header("Date", at.Format(time.RFC1123Z))
 	header("Message-ID", id)
+	for _, h := range msg.Headers(from.addr) {
+		header(h.Name, h.Value)
+	}
 	header("MIME-Version", "1.0")
 
 	if msg.Text == "" || msg.HTML == "" {

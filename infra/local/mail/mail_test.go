@@ -148,3 +148,41 @@ func TestInvalidMessagesWriteNothing(t *testing.T) {
 		t.Errorf("the outbox holds %d files", len(entries))
 	}
 }
+
+// The outbox writes the same extra headers SES sends, and a sender with a
+// name outside ASCII in encoded form.
+func TestOutboxWritesThreadAndUnsubscribeHeaders(t *testing.T) {
+	dir := t.TempDir()
+	o := &mail.Outbox{Dir: dir, From: "Équipe Rapport <rapport@crm.example.com>"}
+	if _, err := o.Send(context.Background(), mail.Message{
+		To: []string{"a@example.com"}, Subject: "s", Text: "t",
+		Thread: "lead/01JD", Unsubscribe: "https://crm.example.com/u?t=1",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, data := onlyFile(t, dir)
+	msg, err := netmail.ReadMessage(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"Auto-Submitted":        "auto-generated",
+		"References":            "<lead/01JD@crm.example.com>",
+		"List-Unsubscribe":      "<https://crm.example.com/u?t=1>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"From":                  "=?utf-8?q?=C3=89quipe_Rapport?= <rapport@crm.example.com>",
+	} {
+		if got := msg.Header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	from, err := msg.Header.AddressList("From")
+	if err != nil || from[0].Name != "Équipe Rapport" {
+		t.Errorf("from %v (%v)", from, err)
+	}
+
+	bad := &mail.Outbox{Dir: dir, From: "not an address"}
+	if _, err := bad.Send(context.Background(), mail.Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"}); err == nil || !strings.Contains(err.Error(), "MAIL_FROM") {
+		t.Errorf("bad sender: %v", err)
+	}
+}

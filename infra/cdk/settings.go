@@ -16,13 +16,18 @@ import (
 
 // Context keys a deployer sets in cdk.json or with `cdk deploy -c KEY=VALUE`.
 const (
-	CtxCORSAllowedOrigins  = "rapport:corsAllowedOrigins"  // list, or comma-separated string
-	CtxFormRedirectOrigins = "rapport:formRedirectOrigins" // list, or comma-separated string
-	CtxOrgTimeZone         = "rapport:orgTimeZone"         // IANA name
-	CtxLeadDuplicateWindow = "rapport:leadDuplicateWindow" // Go duration, e.g. 720h
-	CtxBusinessHours       = "rapport:businessHours"       // e.g. "Mon-Fri 09:00-17:00"
-	CtxHolidays            = "rapport:holidays"            // list of dates, or comma-separated string
-	CtxMailFrom            = "rapport:mailFrom"            // address SES has verified, e.g. "Rapport <crm@example.com>"
+	CtxCORSAllowedOrigins  = "rapport:corsAllowedOrigins"   // list, or comma-separated string
+	CtxFormRedirectOrigins = "rapport:formRedirectOrigins"  // list, or comma-separated string
+	CtxOrgTimeZone         = "rapport:orgTimeZone"          // IANA name
+	CtxLeadDuplicateWindow = "rapport:leadDuplicateWindow"  // Go duration, e.g. 720h
+	CtxBusinessHours       = "rapport:businessHours"        // e.g. "Mon-Fri 09:00-17:00"
+	CtxHolidays            = "rapport:holidays"             // list of dates, or comma-separated string
+	CtxMailFrom            = "rapport:mailFrom"             // address SES has verified, e.g. "Rapport <crm@example.com>"
+	CtxAppURL              = "rapport:appUrl"               // where links in staff email point; default the API's URL
+	CtxFirstContactWithin  = "rapport:firstContactWithin"   // Go duration of working time, e.g. 4h
+	CtxCheckInAfter        = "rapport:checkInAfter"         // Go duration, e.g. 720h
+	CtxFollowupOverdue     = "rapport:followupOverdueAfter" // Go duration, e.g. 24h
+	CtxSalesQueueEmail     = "rapport:salesQueueEmail"      // shared inbox for unassigned follow-ups' reminders
 )
 
 // Settings are the deployment's choices, read from CDK context and handed to
@@ -35,6 +40,11 @@ type Settings struct {
 	BusinessHours       string
 	Holidays            []string
 	MailFrom            string
+	AppURL              string // "" means the API's URL, set by the stack
+	FirstContactWithin  string
+	CheckInAfter        string
+	FollowupOverdue     string
+	SalesQueueEmail     string
 }
 
 // SettingsFromContext reads the settings from the construct tree's context
@@ -77,6 +87,24 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	if s.MailFrom == "" {
 		s.MailFrom = config.DefaultMailFrom
 	}
+	for _, v := range []struct {
+		key  string
+		into *string
+		def  string
+	}{
+		{CtxAppURL, &s.AppURL, ""},
+		{CtxFirstContactWithin, &s.FirstContactWithin, config.DefaultFirstContact.String()},
+		{CtxCheckInAfter, &s.CheckInAfter, config.DefaultCheckInAfter.String()},
+		{CtxFollowupOverdue, &s.FollowupOverdue, config.DefaultOverdueAfter.String()},
+		{CtxSalesQueueEmail, &s.SalesQueueEmail, ""},
+	} {
+		if *v.into, err = contextString(node, v.key); err != nil {
+			return Settings{}, err
+		}
+		if *v.into == "" {
+			*v.into = v.def
+		}
+	}
 	// The table and bus names are tokens until deployment; any non-empty
 	// value stands in for them here.
 	env := s.Environment("table", "bus")
@@ -90,15 +118,20 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 // a stack whose table and bus have the given names.
 func (s Settings) Environment(tableName, busName string) map[string]string {
 	return map[string]string{
-		"TABLE_NAME":            tableName,
-		"EVENT_BUS_NAME":        busName,
-		"ORG_TIME_ZONE":         s.OrgTimeZone,
-		"CORS_ALLOWED_ORIGINS":  strings.Join(s.CORSAllowedOrigins, ","),
-		"FORM_REDIRECT_ORIGINS": strings.Join(s.FormRedirectOrigins, ","),
-		"LEAD_DUPLICATE_WINDOW": s.LeadDuplicateWindow,
-		"BUSINESS_HOURS":        s.BusinessHours,
-		"BUSINESS_HOLIDAYS":     strings.Join(s.Holidays, ","),
-		"MAIL_FROM":             s.MailFrom,
+		"TABLE_NAME":             tableName,
+		"EVENT_BUS_NAME":         busName,
+		"ORG_TIME_ZONE":          s.OrgTimeZone,
+		"CORS_ALLOWED_ORIGINS":   strings.Join(s.CORSAllowedOrigins, ","),
+		"FORM_REDIRECT_ORIGINS":  strings.Join(s.FormRedirectOrigins, ","),
+		"LEAD_DUPLICATE_WINDOW":  s.LeadDuplicateWindow,
+		"BUSINESS_HOURS":         s.BusinessHours,
+		"BUSINESS_HOLIDAYS":      strings.Join(s.Holidays, ","),
+		"MAIL_FROM":              s.MailFrom,
+		"APP_URL":                s.AppURL,
+		"FIRST_CONTACT_WITHIN":   s.FirstContactWithin,
+		"CHECK_IN_AFTER":         s.CheckInAfter,
+		"FOLLOWUP_OVERDUE_AFTER": s.FollowupOverdue,
+		"SALES_QUEUE_EMAIL":      s.SalesQueueEmail,
 	}
 }
 

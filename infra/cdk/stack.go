@@ -121,6 +121,13 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 	}
 	s.addStreamSources()
 	api, pool, client := s.addHTTPAPI()
+	if s.settings.AppURL == "" {
+		// Links in staff email point at the API unless the deployer names
+		// an app of their own.
+		for _, fn := range s.functions {
+			fn.AddEnvironment(jsii.String("APP_URL"), api.ApiEndpoint(), nil)
+		}
+	}
 	s.addRules()
 	s.addSchedules()
 

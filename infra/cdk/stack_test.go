@@ -79,7 +79,6 @@ func TestFunctions(t *testing.T) {
 				"LEAD_DUPLICATE_WINDOW": "720h",                // cdk.json's
 				"BUSINESS_HOURS":        "Mon-Fri 09:00-17:00", // cdk.json's
 				"BUSINESS_HOLIDAYS":     "2026-12-25,2026-12-26",
-				"LEAD_DUPLICATE_WINDOW": "720h", // cdk.json's
 				"MAIL_FROM":             "Rapport CRM <crm@example.com>",
 			}
 			for k, v := range want {

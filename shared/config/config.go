@@ -47,6 +47,22 @@ type Config struct {
 	// such as "Rapport <rapport@example.com>", default DefaultMailFrom). In
 	// AWS, SES must have verified the address or its domain.
 	MailFrom string
+	// AppURL is where links in staff email point (APP_URL), e.g.
+	// "https://crm.example.com"; "/leads/<id>" and the like are added.
+	// The CDK stack defaults it to the API's URL.
+	AppURL string
+	// FirstContactWithin is the working time a new lead's first-contact
+	// task is due after capture (FIRST_CONTACT_WITHIN, default 4h).
+	FirstContactWithin time.Duration
+	// CheckInAfter is when a new customer's check-in task falls due after
+	// the conversion (CHECK_IN_AFTER, default 720h = 30 days).
+	CheckInAfter time.Duration
+	// OverdueAfter is how long after its due instant an open follow-up
+	// publishes followup.overdue (FOLLOWUP_OVERDUE_AFTER, default 24h).
+	OverdueAfter time.Duration
+	// SalesQueueEmail receives the reminders of unassigned follow-ups
+	// (SALES_QUEUE_EMAIL, a shared sales inbox; empty sends none).
+	SalesQueueEmail string
 }
 
 // Defaults applied when a variable is unset.
@@ -55,6 +71,9 @@ const (
 	DefaultTimeZone        = "UTC"
 	DefaultBusinessHours   = calendar.DefaultHours
 	DefaultMailFrom        = "Rapport <rapport@localhost>"
+	DefaultFirstContact    = 4 * time.Hour
+	DefaultCheckInAfter    = 30 * 24 * time.Hour
+	DefaultOverdueAfter    = 24 * time.Hour
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in a function,
@@ -117,7 +136,43 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.MailFrom = from
 	}
+	for _, d := range []struct {
+		name, value string
+		into        *time.Duration
+		def         time.Duration
+	}{
+		{"FIRST_CONTACT_WITHIN", getenv("FIRST_CONTACT_WITHIN"), &c.FirstContactWithin, DefaultFirstContact},
+		{"CHECK_IN_AFTER", getenv("CHECK_IN_AFTER"), &c.CheckInAfter, DefaultCheckInAfter},
+		{"FOLLOWUP_OVERDUE_AFTER", getenv("FOLLOWUP_OVERDUE_AFTER"), &c.OverdueAfter, DefaultOverdueAfter},
+	} {
+		if *d.into, err = duration(d.value, d.def); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", d.name, err)
+		}
+	}
+	if c.AppURL = strings.TrimRight(strings.TrimSpace(getenv("APP_URL")), "/"); c.AppURL != "" {
+		if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return Config{}, fmt.Errorf("APP_URL %q is not a URL such as https://crm.example.com", c.AppURL)
+		}
+	}
+	if c.SalesQueueEmail = strings.TrimSpace(getenv("SALES_QUEUE_EMAIL")); c.SalesQueueEmail != "" {
+		if _, err := email.ParseAddress(c.SalesQueueEmail); err != nil {
+			return Config{}, fmt.Errorf("SALES_QUEUE_EMAIL is not an email address")
+		}
+	}
 	return c, nil
+}
+
+// duration reads a positive Go duration, or def when s is empty.
+func duration(s string, def time.Duration) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as 4h", s)
+	}
+	return d, nil
 }
 
 // origins parses a comma-separated list of origins ("scheme://host[:port]").

@@ -1,19 +1,24 @@
-// Command reminders is the Lambda that keeps staff profiles (GET and PUT
-// /me, the admin's /staff routes) and, as it grows, follow-up tasks, the
-// timer sweep and the daily digests.
+// Command reminders is the Lambda behind the timer sweep (every minute),
+// the automatic follow-up tasks made from lead events, and the mail for due
+// tasks and daily digests.
 package main
 
 import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/rapportcrm/rapport/shared/app"
+	"github.com/rapportcrm/rapport/shared/sesmail"
 )
 
 func main() {
-	d, _, err := app.FromEnvironment(context.Background())
+	d, aws, err := app.FromEnvironment(context.Background())
 	if err != nil {
+		app.Fail(d, err)
+	}
+	if d.Mail, err = sesmail.New(sesv2.NewFromConfig(aws), d.Config.MailFrom); err != nil {
 		app.Fail(d, err)
 	}
 	lambda.Start(app.Reminders(d))

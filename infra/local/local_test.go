@@ -44,7 +44,7 @@ type stubs struct {
 
 func (s *stubs) registry() *local.Registry {
 	return &local.Registry{
-		HTTP: map[string]func(app.Deps) app.HTTPHandler{"leads": s.leads, "reminders": app.Reminders},
+		HTTP: map[string]func(app.Deps) app.HTTPHandler{"leads": s.leads, "staff": app.Staff, "followups": app.Followups},
 		Stream: map[string]func(app.Deps) app.StreamHandler{"relay": func(d app.Deps) app.StreamHandler {
 			return func(ctx context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
 				for _, r := range e.Records {
@@ -63,7 +63,7 @@ func (s *stubs) registry() *local.Registry {
 				return lambdaevents.DynamoDBEventResponse{}, nil
 			}
 		}},
-		Event: map[string]func(app.Deps) app.EventHandler{"probe": func(d app.Deps) app.EventHandler {
+		Event: map[string]func(app.Deps) app.EventHandler{"reminders": app.Reminders, "probe": func(d app.Deps) app.EventHandler {
 			s.record("probe", d)
 			return func(_ context.Context, ev lambdaevents.EventBridgeEvent) error {
 				s.received <- ev

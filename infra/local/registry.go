@@ -24,12 +24,15 @@ func DefaultRegistry() Registry {
 	return Registry{
 		HTTP: map[string]func(app.Deps) app.HTTPHandler{
 			"leads":     app.Leads,
-			"reminders": app.Reminders,
+			"followups": app.Followups,
+			"staff":     app.Staff,
 		},
 		Stream: map[string]func(app.Deps) app.StreamHandler{
 			"relay": app.Relay,
 		},
-		Event: map[string]func(app.Deps) app.EventHandler{},
+		Event: map[string]func(app.Deps) app.EventHandler{
+			"reminders": app.Reminders,
+		},
 	}
 }
 

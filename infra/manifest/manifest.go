@@ -97,12 +97,21 @@ var Functions = []Function{
 		PublishEvents: false,
 	},
 	{
-		// The reminders function also receives the sweep's schedule and
-		// the digest and follow-up events from the bus, which Kind does
-		// not express yet; it is listed as HTTP for its routes.
-		Name:        "reminders",
+		Name:        "staff",
 		Kind:        HTTP,
-		Description: "Follow-up tasks, reminders, daily digests and staff profiles; sweeps the timers every minute.",
+		Description: "Staff profiles: each person's name, email, time zone, team and daily digest; the admin's staff list.",
+		Table:       ReadWrite,
+	},
+	{
+		Name:        "followups",
+		Kind:        HTTP,
+		Description: "Follow-up tasks: the plan of the day and the week, made by hand and by Rapport for new leads and customers.",
+		Table:       ReadWrite,
+	},
+	{
+		Name:        "reminders",
+		Kind:        Event,
+		Description: "Sweeps the timers every minute, makes the automatic follow-up tasks, and emails due reminders and daily digests.",
 		Table:       ReadWrite,
 		SendEmail:   true,
 	},
@@ -125,19 +134,42 @@ var Routes = []Route{
 	{Method: "POST", Path: "/leads/{id}/activities", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/leads/{id}/convert", Function: "leads", Role: Agent},
 	{Method: "GET", Path: "/customers/{id}", Function: "leads", Role: Agent},
-	{Method: "GET", Path: "/me", Function: "reminders", Role: Agent},
-	{Method: "PUT", Path: "/me", Function: "reminders", Role: Agent},
-	{Method: "GET", Path: "/staff", Function: "reminders", Role: Admin},
-	{Method: "GET", Path: "/staff/{sub}", Function: "reminders", Role: Admin},
-	{Method: "PATCH", Path: "/staff/{sub}", Function: "reminders", Role: Admin},
+
+	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
+	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent},
+	{Method: "GET", Path: "/followups/{id}", Function: "followups", Role: Agent},
+	{Method: "PATCH", Path: "/followups/{id}", Function: "followups", Role: Agent},
+
+	{Method: "GET", Path: "/me", Function: "staff", Role: Agent},
+	{Method: "PUT", Path: "/me", Function: "staff", Role: Agent},
+	{Method: "GET", Path: "/staff", Function: "staff", Role: Admin},
+	{Method: "GET", Path: "/staff/{sub}", Function: "staff", Role: Admin},
+	{Method: "PATCH", Path: "/staff/{sub}", Function: "staff", Role: Admin},
 }
 
-// Rules lists the event bus rules. Lead events have no consumer yet; the KPI
-// rollups and reminders add theirs.
-var Rules = []Rule{}
+// Rules lists the event bus rules.
+var Rules = []Rule{
+	{
+		// New leads get a first-contact task; first contact completes it; a
+		// new customer gets a check-in task.
+		Name: "reminders-leads", Source: "rapport.leads", Function: "reminders",
+		DetailTypes: []string{"lead.captured", "lead.updated", "lead.converted"},
+	},
+	{
+		// A task falling due emails its owner; a digest timer sends the
+		// day's digest.
+		Name: "reminders-mail", Source: "rapport.reminders", Function: "reminders",
+		DetailTypes: []string{"followup.due", "staff.digest_due"},
+	},
+}
+
+// SweepDetailType is the detail type of the timer sweep's schedule.
+const SweepDetailType = "reminders.sweep"
 
 // Schedules lists the timers.
-var Schedules = []Schedule{}
+var Schedules = []Schedule{
+	{Name: "reminders-sweep", Expression: "rate(1 minute)", Function: "reminders", DetailType: SweepDetailType},
+}
 
 // FunctionNamed returns the function called name and whether it exists.
 func FunctionNamed(name string) (Function, bool) {

@@ -23,6 +23,7 @@ func Leads(d Deps) HTTPHandler {
 		},
 		RedirectOrigins: d.Config.RedirectOrigins,
 		TimeZone:        d.Config.TimeZone,
+		Followups:       &dynamo.FollowupStore{Client: d.DynamoDB, Table: d.Config.TableName},
 	}
 	h.Register(api)
 	return api.Serve

@@ -1,27 +1,155 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/infra/manifest"
+	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/dynamo"
-	"github.com/rapportcrm/rapport/shared/httpapi"
+	"github.com/rapportcrm/rapport/shared/followup"
+	"github.com/rapportcrm/rapport/shared/reminders"
 	"github.com/rapportcrm/rapport/shared/staff"
+	"github.com/rapportcrm/rapport/shared/timer"
 )
 
-// Reminders builds the reminders function's HTTP handler. So far it serves
-// staff profiles (/me, /staff); follow-ups, the timer sweep and the digests
-// join it.
-func Reminders(d Deps) HTTPHandler {
-	api := httpapi.New(d.Log)
-	profiles := &httpapi.Staff{Service: StaffService(d)}
-	profiles.Register(api)
-	return api.Serve
+// Reminders builds the reminders function's handler for its schedule and
+// its bus rules: the minute's timer sweep, the automatic follow-up tasks
+// from lead events, and the mail for due tasks and daily digests. Every
+// case is safe to run twice: tasks have ids derived from their lead, the
+// sweep fires each timer once, and each mail is sent once (see
+// reminders.SendLog). A missing mailer is a wiring error and panics here,
+// at cold start.
+func Reminders(d Deps) EventHandler {
+	if d.Mail == nil {
+		panic("app.Reminders: Deps.Mail is nil")
+	}
+	tasks := followupService(d)
+	leads := &dynamo.LeadStore{Client: d.DynamoDB, Table: d.Config.TableName}
+	sweeper := timer.Sweeper{Store: &dynamo.TimerStore{Client: d.DynamoDB, Table: d.Config.TableName}, Now: d.Now}
+	notifier := &reminders.Notifier{
+		Tasks:      tasks,
+		Profiles:   staffRecipients{StaffService(d)},
+		Subjects:   subjects{leads},
+		NewLeads:   newLeads{leads},
+		Mail:       d.Mail,
+		Log:        &dynamo.MailLog{Client: d.DynamoDB, Table: d.Config.TableName},
+		AppURL:     d.Config.AppURL,
+		SalesQueue: d.Config.SalesQueueEmail,
+		OrgZone:    d.Config.TimeZone,
+		Now:        d.Now,
+	}
+	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
+		switch ev.DetailType {
+		case manifest.SweepDetailType:
+			rep, err := sweeper.Sweep(ctx)
+			if rep.Fired > 0 || rep.More || err != nil {
+				d.Log.InfoContext(ctx, "sweep", "fired", rep.Fired, "skipped", rep.Skipped, "batches", rep.Batches, "more", rep.More)
+			}
+			return err
+		case events.LeadCapturedType:
+			return on(ev, tasks.LeadCaptured, ctx)
+		case events.LeadUpdatedType:
+			return on(ev, tasks.LeadUpdated, ctx)
+		case events.LeadConvertedType:
+			return on(ev, tasks.LeadConverted, ctx)
+		case events.FollowupDueType:
+			return on(ev, notifier.FollowupDue, ctx)
+		case events.StaffDigestDueType:
+			return on(ev, func(ctx context.Context, e events.StaffDigestDue) error {
+				return notifier.Digest(ctx, e.Subject, e.OccurredAt)
+			}, ctx)
+		}
+		d.Log.WarnContext(ctx, "event ignored: no rule should send it here", "detail_type", ev.DetailType, "source", ev.Source)
+		return nil
+	}
 }
 
-// StaffService builds the staff profile service on the table, for the
-// handlers that read or write profiles.
-func StaffService(d Deps) *staff.Service {
-	return &staff.Service{
-		Store:   &dynamo.StaffStore{Client: d.DynamoDB, Table: d.Config.TableName},
-		Now:     d.Now,
-		OrgZone: d.Config.TimeZone,
+// on decodes the event's detail into D and hands it to fn.
+func on[D any](ev lambdaevents.EventBridgeEvent, fn func(context.Context, D) error, ctx context.Context) error {
+	var detail D
+	if err := json.Unmarshal(ev.Detail, &detail); err != nil {
+		// A malformed detail will not decode on a retry either.
+		return fmt.Errorf("decode %s detail: %w", ev.DetailType, err)
 	}
+	return fn(ctx, detail)
+}
+
+// staffZones gives an owner's time zone from their profile, else the
+// organisation's.
+type staffZones struct{ staff *staff.Service }
+
+func (z staffZones) Zone(ctx context.Context, sub string) (*time.Location, error) {
+	if sub == "" {
+		return z.staff.OrgZone, nil
+	}
+	p, err := z.staff.Profile(ctx, sub)
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return z.staff.OrgZone, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.Location(), nil
+}
+
+// staffRecipients reads mail recipients from staff profiles.
+type staffRecipients struct{ staff *staff.Service }
+
+func (r staffRecipients) Recipient(ctx context.Context, sub string) (reminders.Recipient, error) {
+	p, err := r.staff.Profile(ctx, sub)
+	if err != nil {
+		return reminders.Recipient{}, err
+	}
+	return reminders.Recipient{Name: p.Name, Email: p.Email, Zone: p.Location(), Digest: p.DigestEnabled}, nil
+}
+
+// subjects names leads and customers for mail.
+type subjects struct{ leads *dynamo.LeadStore }
+
+func (s subjects) Describe(ctx context.Context, subject followup.Subject) (string, error) {
+	if subject.Kind == followup.SubjectCustomer {
+		c, err := s.leads.Customer(ctx, subject.ID)
+		if err != nil {
+			return "", err
+		}
+		return nameAndCompany(c.Customer.Name, c.Customer.Company, "customer"), nil
+	}
+	l, err := s.leads.Lead(ctx, subject.ID)
+	if err != nil {
+		return "", err
+	}
+	return nameAndCompany(l.Name, l.Company, "lead"), nil
+}
+
+func nameAndCompany(name, company, kind string) string {
+	switch {
+	case name != "" && company != "":
+		return name + " (" + company + ")"
+	case name != "":
+		return name
+	case company != "":
+		return company
+	}
+	return "an unnamed " + kind
+}
+
+// newLeads lists a person's new leads for the digest.
+type newLeads struct{ leads *dynamo.LeadStore }
+
+func (n newLeads) NewLeadsOf(ctx context.Context, owner string, limit int) ([]reminders.Lead, error) {
+	page, err := n.leads.Leads(ctx, crm.LeadFilter{Owner: owner, Status: crm.StatusNew, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reminders.Lead, len(page.Items))
+	for i, l := range page.Items {
+		out[i] = reminders.Lead{ID: l.ID, Name: nameAndCompany(l.Name, l.Company, "lead"), CapturedAt: l.CapturedAt}
+	}
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/crm"
+	"github.com/rapportcrm/rapport/shared/followup"
 )
 
 // Leads serves the leads function's routes: public form capture, and the
@@ -24,6 +25,8 @@ type Leads struct {
 	RedirectOrigins []string
 	// TimeZone reads date-only list filters as the organisation's days.
 	TimeZone *time.Location
+	// Followups shows a lead's or customer's open follow-up tasks with it.
+	Followups OpenFollowups
 }
 
 // Register binds a handler to each of the leads function's manifest routes.
@@ -180,7 +183,14 @@ func (h *Leads) get(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusOK, toLeadDetailJSON(d), "ETag", etag(d.Lead.Version)), nil
+	j := struct {
+		leadDetailJSON
+		Followups []followupJSON `json:"followups"`
+	}{leadDetailJSON: toLeadDetailJSON(d)}
+	if j.Followups, err = openFollowupsJSON(ctx, h.Followups, followup.Subject{Kind: followup.SubjectLead, ID: d.Lead.ID}); err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, j, "ETag", etag(d.Lead.Version)), nil
 }
 
 func (h *Leads) update(ctx context.Context, r *Request) (Response, error) {
@@ -275,7 +285,14 @@ func (h *Leads) customer(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusOK, toCustomerDetailJSON(d)), nil
+	j := struct {
+		customerDetailJSON
+		Followups []followupJSON `json:"followups"`
+	}{customerDetailJSON: toCustomerDetailJSON(d)}
+	if j.Followups, err = openFollowupsJSON(ctx, h.Followups, followup.Subject{Kind: followup.SubjectCustomer, ID: d.Customer.ID}); err != nil {
+		return Response{}, err
+	}
+	return JSON(http.StatusOK, j), nil
 }
 
 // etag quotes a lead's version as an entity tag.

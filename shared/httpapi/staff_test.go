@@ -41,7 +41,7 @@ func newStaffAPI(t *testing.T) *staffAPI {
 	a := &staffAPI{t: t, calls: &dynamotest.Counter{API: client},
 		timers: &dynamo.TimerStore{Client: client, Table: table},
 		now:    time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
-	a.handler = app.Reminders(app.Deps{
+	a.handler = app.Staff(app.Deps{
 		Config: cfg, DynamoDB: a.calls, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { a.mu.Lock(); defer a.mu.Unlock(); return a.now },
 	})
@@ -256,7 +256,7 @@ func TestAdminListsAndEditsStaff(t *testing.T) {
 
 func TestStaffRoutesNeedTheirRole(t *testing.T) {
 	a := newStaffAPI(t)
-	for _, r := range manifest.RoutesOf("reminders") {
+	for _, r := range manifest.RoutesOf("staff") {
 		if resp := a.do(who{}, r.Key(), subPath("sub-1"), nil, ""); resp.StatusCode != 401 {
 			t.Errorf("%s without a token: %d", r.Key(), resp.StatusCode)
 		}

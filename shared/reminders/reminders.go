@@ -1,0 +1,270 @@
+// Package reminders turns due follow-ups and digest timers into email to
+// the people they concern: a reminder when a task falls due, and each
+// staff member's daily digest in their own time zone. Each mail is sent at
+// most once per firing (see SendLog for the one crash window that could
+// send one twice).
+//
+// It is pure: the stores, the profiles and the mail transport come in
+// through interfaces.
+package reminders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/shared/crm"
+	"github.com/rapportcrm/rapport/shared/email"
+	"github.com/rapportcrm/rapport/shared/followup"
+)
+
+// Recipient is a staff member as mail needs them.
+type Recipient struct {
+	Name  string
+	Email string
+	Zone  *time.Location
+	// Digest says whether they want the daily digest.
+	Digest bool
+}
+
+// Profiles reads staff profiles. ENOTFOUND when a person has none.
+type Profiles interface {
+	Recipient(ctx context.Context, sub string) (Recipient, error)
+}
+
+// Subjects names a task's lead or customer for a person to read, e.g.
+// "Ada Lovelace (Analytical Engines)". ENOTFOUND when it is gone.
+type Subjects interface {
+	Describe(ctx context.Context, s followup.Subject) (string, error)
+}
+
+// Lead is a new lead as the digest lists it.
+type Lead struct {
+	ID         string
+	Name       string
+	CapturedAt time.Time
+}
+
+// NewLeads lists the new, not yet contacted leads assigned to a person.
+type NewLeads interface {
+	NewLeadsOf(ctx context.Context, owner string, limit int) ([]Lead, error)
+}
+
+// Tasks reads follow-up tasks.
+type Tasks interface {
+	Task(ctx context.Context, id string) (followup.Task, error)
+	Plan(ctx context.Context, q followup.PlanQuery) (followup.Page, error)
+}
+
+// SendLog makes each mail go out once. Claim reserves a key until a lease
+// ends; the mail is sent; Sent records it. A sender that crashes after
+// the mail server accepted the mail and before Sent leaves a claim whose
+// lease runs out, and a retry after that sends the mail again: that is the
+// one window in which a mail goes twice. A crash before the mail server
+// accepted it sends it once, after the lease. Release gives a claim back
+// when sending failed, so the retry need not wait.
+type SendLog interface {
+	Claim(ctx context.Context, key string, now, until time.Time) (Claim, error)
+	Sent(ctx context.Context, key, messageID string, at time.Time) error
+	Release(ctx context.Context, key string) error
+}
+
+// Claim is the answer to a claim on a mail.
+type Claim int
+
+// Claims.
+const (
+	Claimed     Claim = iota // this sender sends it now
+	AlreadySent              // it went out; nothing to do
+	Busy                     // another sender holds a live claim
+)
+
+// lease is how long a claim keeps others from sending: longer than any
+// send takes, shorter than the first retry of an invocation.
+const lease = 2 * time.Minute
+
+// digestLimit bounds each list of a digest; the rest is counted.
+const digestLimit = 20
+
+// Notifier sends reminders and digests.
+type Notifier struct {
+	Tasks    Tasks
+	Profiles Profiles
+	Subjects Subjects
+	NewLeads NewLeads
+	Mail     email.Sender
+	Log      SendLog
+	// AppURL starts the links in the mail ("https://crm.example.com").
+	AppURL string
+	// SalesQueue receives the reminders of unassigned tasks; empty sends
+	// none.
+	SalesQueue string
+	// OrgZone is used for people without a profile.
+	OrgZone *time.Location
+	Now     func() time.Time
+}
+
+// ErrBusy means another sender holds the mail's claim; the caller's retry
+// will find it sent, or the claim's lease run out.
+var ErrBusy = errors.New("another sender is sending this mail")
+
+// FollowupDue emails a task's owner (the sales queue for an unassigned
+// task) that it is due. A task done, moved or reassigned since the event
+// was written gets no mail: the event is stale.
+func (n *Notifier) FollowupDue(ctx context.Context, e events.FollowupDue) error {
+	t, err := n.Tasks.Task(ctx, e.FollowupID)
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !t.Open() || !t.DueAt.Equal(e.DueAt) || t.Owner != e.Owner {
+		return nil
+	}
+	to, zone, name, err := n.recipientOf(ctx, t.Owner)
+	if err != nil || to == "" {
+		return err
+	}
+	subject, err := n.Subjects.Describe(ctx, t.Subject)
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		subject = "(deleted)"
+	} else if err != nil {
+		return err
+	}
+	msg, err := render("due", to, dueData{
+		Name: name, Subject: subject, Kind: kindLabel(t.Kind), Note: t.Note,
+		Due:  t.DueAt.In(zone).Format("Monday 2 January 2006, 15:04 MST"),
+		Link: n.AppURL + subjectPath(t.Subject), TaskLink: n.AppURL + "/followups/" + t.ID,
+	})
+	if err != nil {
+		return err
+	}
+	return n.sendOnce(ctx, "due|"+e.EventID, msg)
+}
+
+// recipientOf returns the address, zone and name to remind an owner at:
+// their profile's, or the sales queue's for an unassigned task. An owner
+// without a profile or address gets no mail ("" and no error).
+func (n *Notifier) recipientOf(ctx context.Context, owner string) (string, *time.Location, string, error) {
+	if owner == "" {
+		return n.SalesQueue, n.OrgZone, "sales team", nil
+	}
+	r, err := n.Profiles.Recipient(ctx, owner)
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return "", nil, "", nil
+	}
+	if err != nil {
+		return "", nil, "", err
+	}
+	zone := r.Zone
+	if zone == nil {
+		zone = n.OrgZone
+	}
+	return r.Email, zone, r.Name, nil
+}
+
+// Digest sends sub the digest of the local day of at: overdue tasks,
+// today's tasks, and new leads assigned to them not yet contacted. None
+// when there is nothing to say, or they turned digests off; at most one
+// per person and local day, whatever the retries or the DST day.
+func (n *Notifier) Digest(ctx context.Context, sub string, at time.Time) error {
+	r, err := n.Profiles.Recipient(ctx, sub)
+	if crm.ErrorCode(err) == crm.ENOTFOUND {
+		return nil
+	}
+	if err != nil || !r.Digest || r.Email == "" {
+		return err
+	}
+	zone := r.Zone
+	if zone == nil {
+		zone = n.OrgZone
+	}
+	day := at.In(zone).Format(time.DateOnly)
+	d := digestData{Name: r.Name, Day: at.In(zone).Format("Monday 2 January 2006"), AppURL: n.AppURL}
+	overdue, err := n.Tasks.Plan(ctx, followup.PlanQuery{Owner: sub, When: followup.WhenOverdue, Limit: digestLimit})
+	if err != nil {
+		return err
+	}
+	today, err := n.Tasks.Plan(ctx, followup.PlanQuery{Owner: sub, When: followup.WhenToday, Limit: digestLimit})
+	if err != nil {
+		return err
+	}
+	startOfDay := at.In(zone)
+	for _, t := range overdue.Tasks {
+		if y, m, dd := t.DueAt.In(zone).Date(); !(y == startOfDay.Year() && m == startOfDay.Month() && dd == startOfDay.Day()) {
+			d.Overdue = append(d.Overdue, n.line(ctx, t, zone))
+		}
+	}
+	for _, t := range today.Tasks {
+		d.Today = append(d.Today, n.line(ctx, t, zone))
+	}
+	leads, err := n.NewLeads.NewLeadsOf(ctx, sub, digestLimit)
+	if err != nil {
+		return err
+	}
+	for _, l := range leads {
+		d.Leads = append(d.Leads, digestLine{Text: l.Name, When: l.CapturedAt.In(zone).Format("Mon 2 Jan 15:04"), Link: n.AppURL + "/leads/" + l.ID})
+	}
+	if len(d.Overdue)+len(d.Today)+len(d.Leads) == 0 {
+		return nil
+	}
+	msg, err := render("digest", r.Email, d)
+	if err != nil {
+		return err
+	}
+	return n.sendOnce(ctx, "digest|"+sub+"|"+day, msg)
+}
+
+func (n *Notifier) line(ctx context.Context, t followup.Task, zone *time.Location) digestLine {
+	subject, err := n.Subjects.Describe(ctx, t.Subject)
+	if err != nil {
+		subject = t.Subject.String()
+	}
+	return digestLine{Text: kindLabel(t.Kind) + ": " + subject, Note: t.Note,
+		When: t.DueAt.In(zone).Format("Mon 2 Jan 15:04"), Link: n.AppURL + subjectPath(t.Subject)}
+}
+
+// sendOnce sends msg unless the mail under key was sent or is being sent.
+func (n *Notifier) sendOnce(ctx context.Context, key string, msg email.Message) error {
+	now := n.Now()
+	claim, err := n.Log.Claim(ctx, key, now, now.Add(lease))
+	switch {
+	case err != nil:
+		return err
+	case claim == AlreadySent:
+		return nil
+	case claim == Busy:
+		// Fail, so the invocation is retried: by then the other sender
+		// has recorded the mail, or its lease has run out and this one
+		// sends it.
+		return ErrBusy
+	}
+	id, err := n.Mail.Send(ctx, msg)
+	if err != nil {
+		if rerr := n.Log.Release(ctx, key); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return fmt.Errorf("send mail: %w", err)
+	}
+	return n.Log.Sent(ctx, key, id, n.Now())
+}
+
+func subjectPath(s followup.Subject) string {
+	if s.Kind == followup.SubjectCustomer {
+		return "/customers/" + s.ID
+	}
+	return "/leads/" + s.ID
+}
+
+func kindLabel(k followup.Kind) string {
+	switch k {
+	case followup.KindFirstContact:
+		return "First contact"
+	case followup.KindCheckIn:
+		return "Check-in"
+	}
+	return "Follow-up"
+}

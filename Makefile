@@ -29,13 +29,19 @@ deps: node_modules/.installed ## install the pinned Go modules and npm tools
 	go mod download
 
 .PHONY: dev
-dev: deps ## run the whole system locally on 127.0.0.1:8080 (PORT overrides)
+dev: deps ## run the whole system locally on 127.0.0.1:8080 (PORT overrides; RAPPORT_CLOCK=2026-03-02T08:00:00Z freezes its clock there)
 	go build -o .rapport/bin/rapport-local ./infra/local/cmd/rapport-local
 	exec .rapport/bin/rapport-local
 
+# USER is also the login name in every shell's environment: only a USER
+# given on make's command line names the token's person.
 .PHONY: token
-token: ## print a bearer token for the running local stack: make -s token ROLE=agent|manager|admin
-	@go run ./infra/local/cmd/rapport-local token -role "$(ROLE)"
+token: ## print a bearer token for the running local stack: make -s token ROLE=agent|manager|admin [USER=agent-2]
+	@go run ./infra/local/cmd/rapport-local token -role "$(ROLE)" -user "$(if $(filter command line,$(origin USER)),$(USER))"
+
+.PHONY: clock
+clock: ## show or move the local stack's frozen clock: make -s clock [ADVANCE=90m|36h|7d | SET=2026-03-09T08:00:00Z]
+	@go run ./infra/local/cmd/rapport-local clock -advance "$(ADVANCE)" -set "$(SET)"
 
 .PHONY: build
 build: ## build every Lambda into dist/NAME/bootstrap (linux/arm64)

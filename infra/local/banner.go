@@ -20,7 +20,16 @@ func printBanner(w io.Writer, st *Stack) {
   Try it         curl -H "Authorization: Bearer $(make -s token ROLE=agent)" %[1]s/leads
   Data           %[2]s, table %[3]s
   Mail outbox    %[4]s/
+  Clock          %[5]s
   Stop           Ctrl-C
 
-`, st.URL, db, st.Table, display(st.Outbox))
+`, st.URL, db, st.Table, display(st.Outbox), clockLine(st))
+}
+
+// clockLine says whether the clock is real or frozen, and how to move it.
+func clockLine(st *Stack) string {
+	if !st.Frozen() {
+		return "real time (" + ClockVar + "=2026-03-02T08:00:00Z make dev starts it frozen, to move by hand)"
+	}
+	return "frozen at " + stamp(st.Now()) + "; move it with make -s clock ADVANCE=90m (or SET=…)"
 }

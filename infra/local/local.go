@@ -31,6 +31,7 @@ import (
 	"github.com/rapportcrm/rapport/infra/local/bus"
 	"github.com/rapportcrm/rapport/infra/local/dynamodbserver"
 	"github.com/rapportcrm/rapport/infra/local/gateway"
+	"github.com/rapportcrm/rapport/infra/local/internal/activity"
 	"github.com/rapportcrm/rapport/infra/local/internal/clock"
 	"github.com/rapportcrm/rapport/infra/local/mail"
 	"github.com/rapportcrm/rapport/infra/local/scheduler"
@@ -78,11 +79,17 @@ type Options struct {
 	Routes    []manifest.Route
 	Rules     []manifest.Rule
 	Schedules []manifest.Schedule
-	// Now is the handlers' clock (default time.Now).
-	Now func() time.Time
-	// Clock drives the schedules and the bus's retries (default the real
-	// clock); tests pass a fake one.
+	// Clock is the stack's time: it drives the schedules and the retries
+	// (default the real clock, or one frozen at RAPPORT_CLOCK). A
+	// *clock.Fake makes the stack's time movable: it stands still until
+	// Stack.Advance, Stack.SetClock or POST /_local/clock moves it, firing
+	// the schedules due on the way (see clock.go).
 	Clock clock.Clock
+	// Now is the handlers' and the authorizer's clock (default Clock.Now).
+	Now func() time.Time
+	// SettleTimeout bounds each wait, while the clock moves, for the work a
+	// schedule's run set off to finish (default DefaultSettleTimeout).
+	SettleTimeout time.Duration
 	// Log receives the stack's log (default NewLogger(os.Stderr, INFO)).
 	Log *slog.Logger
 	// Banner, when set, receives the welcome text once the stack is up.
@@ -113,13 +120,25 @@ type Stack struct {
 	// DynamoDB is the client the handlers use.
 	DynamoDB *dynamodb.Client
 
-	done chan struct{}
-	err  error
+	now   func() time.Time
+	mover *mover // nil when the clock is real
+	done  chan struct{}
+	err   error
 }
 
-// Token returns a bearer token for role, valid for DefaultTokenTTL.
+// Token returns a bearer token for role, valid for DefaultTokenTTL from the
+// stack's time, for the person local-ROLE.
 func (s *Stack) Token(role manifest.Role) (string, error) {
-	return s.Auth.Mint(role, "local-"+string(role), DefaultTokenTTL)
+	return s.TokenFor(role, "")
+}
+
+// TokenFor returns a bearer token for role whose subject is user (default
+// local-ROLE), so that several people can be tried on one stack.
+func (s *Stack) TokenFor(role manifest.Role, user string) (string, error) {
+	if user == "" {
+		user = "local-" + string(role)
+	}
+	return s.Auth.Mint(role, user, DefaultTokenTTL)
 }
 
 // Done is closed once everything the stack started has stopped.
@@ -135,8 +154,15 @@ func (s *Stack) Wait() error {
 // Start starts the stack and returns once it serves requests. Everything
 // it started stops when ctx ends; Wait or Done tell when that is done.
 func Start(ctx context.Context, o Options) (*Stack, error) {
+	frozen, err := frozenClock(o)
+	if err != nil {
+		return nil, err
+	}
+	if frozen != nil {
+		o.Clock = frozen
+	}
 	o = withDefaults(o)
-	st := &Stack{Dir: o.Dir, Outbox: filepath.Join(o.Dir, outboxDirName), done: make(chan struct{})}
+	st := &Stack{Dir: o.Dir, Outbox: filepath.Join(o.Dir, outboxDirName), now: o.Now, done: make(chan struct{})}
 	var cleanup []func(context.Context) error // run in reverse on failure and at shutdown
 	fail := func(err error) (*Stack, error) {
 		stop(cleanup, o.Log)
@@ -222,7 +248,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := hs.check(o.Routes, o.Rules, o.Schedules); err != nil {
 		return fail(err)
 	}
-	b, err := bus.New(bus.Options{Rules: o.Rules, Handlers: hs.event, Clock: o.Clock, Log: o.Log, Region: awsCfg.Region})
+	work := &activity.Tracker{} // the runs and deliveries in flight, for the movable clock
+	b, err := bus.New(bus.Options{Rules: o.Rules, Handlers: hs.event, Clock: o.Clock, Log: o.Log, Region: awsCfg.Region, Activity: work})
 	if err != nil {
 		return fail(err)
 	}
@@ -261,11 +288,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	// Run. Background work gets its own context so shutdown can stop it in
 	// order: requests first, then the timers and the poller, then the bus
 	// they feed, then the database.
-	cleanup = append(cleanup, func(ctx context.Context) error { return b.Close(ctx) })
+	cleanup = append(cleanup, func(ctx context.Context) error { return st.mover.closeBus(ctx, b, o.Log) })
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	var running sync.WaitGroup
 	cleanup = append(cleanup, func(context.Context) error { cancelRun(); running.Wait(); return nil })
-	running.Go(func() { sched.Run(runCtx) })
+	if fake, ok := o.Clock.(*clock.Fake); ok {
+		st.mover = &mover{
+			clk: fake, sched: sched, pollers: pollers, activity: work, runCtx: runCtx, stopping: ctx,
+			spawn: func(f func()) { running.Go(f) }, timeout: o.SettleTimeout, log: o.Log, turn: make(chan struct{}, 1),
+		}
+	} else {
+		running.Go(func() { sched.Run(runCtx) })
+	}
 	for _, p := range pollers {
 		running.Go(func() {
 			if err := p.Run(runCtx); err != nil {
@@ -276,6 +310,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", serveDemoForm)
+	mux.HandleFunc(ClockPath, st.serveClock)
 	mux.Handle("/", gw)
 	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
@@ -355,11 +390,14 @@ func withDefaults(o Options) Options {
 	if o.Schedules == nil {
 		o.Schedules = manifest.Schedules
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
+	}
+	if o.Now == nil {
+		o.Now = o.Clock.Now
+	}
+	if o.SettleTimeout <= 0 {
+		o.SettleTimeout = DefaultSettleTimeout
 	}
 	if o.Log == nil {
 		o.Log = NewLogger(os.Stderr, slog.LevelInfo)

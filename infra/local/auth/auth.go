@@ -55,8 +55,21 @@ func keyID(pub *rsa.PublicKey) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
+// EmailDomain is the domain of the address in a local token's email claim.
+const EmailDomain = "example.com"
+
+// Email is the address a local token carries for subject: the subject
+// itself when it is an address, else SUBJECT@example.com. Staff profiles
+// take a person's address from this claim, as from Cognito's.
+func Email(subject string) string {
+	if strings.Contains(subject, "@") {
+		return subject
+	}
+	return subject + "@" + EmailDomain
+}
+
 // Mint returns a token for subject in the group role, valid for ttl from
-// now, shaped like a Cognito ID token.
+// now, shaped like a Cognito ID token: its email claim is Email(subject).
 func (a *Authority) Mint(role manifest.Role, subject string, ttl time.Duration) (string, error) {
 	if !slices.Contains(manifest.Roles, role) {
 		return "", fmt.Errorf("role %q is not one of %v", role, manifest.Roles)
@@ -78,6 +91,8 @@ func (a *Authority) Mint(role manifest.Role, subject string, ttl time.Duration) 
 		"exp":              now.Add(ttl).Unix(),
 		"token_use":        "id",
 		"cognito:username": subject,
+		"email":            Email(subject),
+		"email_verified":   true,
 		GroupsClaim:        []string{string(role)},
 	})
 }

@@ -56,11 +56,25 @@ func TestMintedTokenPassesFlattenedClaims(t *testing.T) {
 			"iat":              strconv.FormatInt(t0.Unix(), 10),
 			"token_use":        "id",
 			"cognito:username": "user-1",
+			"email":            "user-1@example.com",
+			"email_verified":   "true",
 		}
 		for k, v := range want {
 			if got.Claims[k] != v {
 				t.Errorf("claim %s = %q, want %q", k, got.Claims[k], v)
 			}
+		}
+	}
+}
+
+func TestEmailIsTheSubjectsAddress(t *testing.T) {
+	for subject, want := range map[string]string{
+		"agent-2":          "agent-2@example.com",
+		"local-manager":    "local-manager@example.com",
+		"ana@company.test": "ana@company.test",
+	} {
+		if got := auth.Email(subject); got != want {
+			t.Errorf("Email(%q) = %q, want %q", subject, got, want)
 		}
 	}
 }

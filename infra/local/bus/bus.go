@@ -18,6 +18,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/infra/local/internal/activity"
 	"github.com/rapportcrm/rapport/infra/local/internal/clock"
 	"github.com/rapportcrm/rapport/infra/local/internal/invoke"
 	"github.com/rapportcrm/rapport/infra/manifest"
@@ -42,6 +43,11 @@ type Options struct {
 	Log *slog.Logger
 	// Region stamps the events; default us-east-1.
 	Region string
+	// Activity, when set, counts each delivery from the moment its event
+	// is accepted until its consumer has succeeded or the retries are
+	// spent, so the local stack's movable clock can wait for the bus to
+	// fall quiet.
+	Activity *activity.Tracker
 }
 
 // Bus is an in-process event bus. It implements relay.Publisher.
@@ -137,6 +143,7 @@ func (b *Bus) accept(env events.Envelope) error {
 		}
 		rules = append(rules, r.Name)
 		b.pending.Add(1)
+		b.o.Activity.Start()
 		go b.deliver(r, ev, env.ID)
 	}
 	b.o.Log.Info("event", "source", env.Source, "detail_type", env.DetailType, "event_id", env.ID, "rules", len(rules))
@@ -147,6 +154,7 @@ func (b *Bus) accept(env events.Envelope) error {
 // failed for good; in AWS it would go to the rule's dead-letter queue.
 func (b *Bus) deliver(r manifest.Rule, ev lambdaevents.EventBridgeEvent, eventID string) {
 	defer b.pending.Done()
+	defer b.o.Activity.Done()
 	h := b.o.Handlers[r.Function]
 	attempts, err := invoke.Retry(b.ctx, b.o.Clock, b.o.Retry, func(ctx context.Context) error {
 		return h(invoke.Context(ctx, b.o.Region, r.Function), ev)

@@ -42,10 +42,15 @@ type Options struct {
 	Region string
 }
 
-// Scheduler fires schedules until its Run's context ends.
+// Scheduler fires schedules: by itself on its clock's timers until Run's
+// context ends, or one firing at a time for a caller that moves the clock
+// (Next, Take and Fire).
 type Scheduler struct {
 	o     Options
 	plans []plan
+
+	mu   sync.Mutex
+	next []time.Time // each plan's next firing not yet taken; zero for none
 }
 
 type plan struct {
@@ -88,8 +93,54 @@ func New(o Options) (*Scheduler, error) {
 			return nil, fmt.Errorf("schedule %s has no detail type", sc.Name)
 		}
 		s.plans = append(s.plans, plan{Schedule: sc, when: when})
+		s.next = append(s.next, when.Next(o.Clock.Now()))
 	}
 	return s, nil
+}
+
+// Firing is one run of a schedule.
+type Firing struct {
+	Schedule string    // the schedule's name
+	At       time.Time // when it falls due
+	plan     int
+}
+
+// Next returns the earliest firing not yet taken, counted from the clock's
+// time when New was called; of two due at one instant, the schedule listed
+// first in Options.Schedules comes first. It reports false when no
+// schedule runs again. Next, Take and Fire serve a caller that moves the
+// clock itself and fires each run in turn — the local stack's movable
+// clock — instead of Run; every run is taken, so nothing is skipped
+// however far the clock jumps.
+func (s *Scheduler) Next() (Firing, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	best := -1
+	for i, at := range s.next {
+		if !at.IsZero() && (best < 0 || at.Before(s.next[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Firing{}, false
+	}
+	return Firing{Schedule: s.plans[best].Name, At: s.next[best], plan: best}, true
+}
+
+// Take marks f, as Next returned it, taken: its schedule's next firing
+// becomes the one after f.
+func (s *Scheduler) Take(f Firing) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.plan < len(s.next) && s.next[f.plan].Equal(f.At) {
+		s.next[f.plan] = s.plans[f.plan].when.Next(f.At)
+	}
+}
+
+// Fire delivers f's event to its function and returns once the function
+// has succeeded or the retries, timed on the clock, are spent.
+func (s *Scheduler) Fire(ctx context.Context, f Firing) {
+	s.fire(ctx, s.plans[f.plan], f.At)
 }
 
 // Run fires the schedules until ctx ends, then waits for the firings under

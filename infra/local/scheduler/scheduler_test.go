@@ -272,3 +272,54 @@ func TestNewRefusesBadSchedules(t *testing.T) {
 		}
 	}
 }
+
+// TestStepsThroughEveryFiringInOrder takes the firings one by one, as the
+// local stack's movable clock does: every run of every schedule, in time
+// order, manifest order at one instant, none skipped however far apart.
+func TestStepsThroughEveryFiringInOrder(t *testing.T) {
+	clk := clock.NewFake(utc("2026-11-22T10:00:00Z"))
+	var got []string
+	h := func(_ context.Context, ev lambdaevents.EventBridgeEvent) error {
+		got = append(got, ev.DetailType+"@"+ev.Time.Format("15:04"))
+		return nil
+	}
+	sched, err := scheduler.New(scheduler.Options{
+		Schedules: []manifest.Schedule{
+			{Name: "quarter", Expression: "cron(0/15 * * * ? *)", Function: "f", DetailType: "quarter"},
+			{Name: "tick", Expression: "rate(5 minutes)", Function: "f", DetailType: "tick"},
+			{Name: "once", Expression: "cron(20 10 22 11 ? 2026)", Function: "f", DetailType: "once"},
+		},
+		Handlers: map[string]app.EventHandler{"f": h},
+		Clock:    clk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := utc("2026-11-22T10:30:00Z")
+	for {
+		f, ok := sched.Next()
+		if !ok || f.At.After(until) {
+			break
+		}
+		sched.Take(f)
+		clk.Set(f.At)
+		sched.Fire(context.Background(), f)
+	}
+	want := []string{
+		"tick@10:05", "tick@10:10",
+		"quarter@10:15", "tick@10:15", // one instant: manifest order
+		"tick@10:20", "once@10:20", "tick@10:25",
+		"quarter@10:30", "tick@10:30",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("firings\n got %v\nwant %v", got, want)
+	}
+	// "once" has no further run; the others carry on.
+	for range 20 {
+		f, _ := sched.Next()
+		if f.Schedule == "once" {
+			t.Fatalf("once fires again at %s", f.At)
+		}
+		sched.Take(f)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
@@ -111,6 +112,9 @@ type Poller struct {
 	handle    Handler
 	o         Options
 	shards    map[string]*shard
+	syncs     chan chan struct{} // Sync calls, received by Run
+	stopped   chan struct{}      // closed when Run returns
+	stopOnce  sync.Once
 }
 
 // shard is the poller's position in one shard. pos and posType say where
@@ -145,17 +149,26 @@ func New(api API, streamARN string, handle Handler, o Options) *Poller {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Poller{api: api, streamARN: streamARN, handle: handle, o: o, shards: map[string]*shard{}}
+	return &Poller{
+		api: api, streamARN: streamARN, handle: handle, o: o, shards: map[string]*shard{},
+		syncs: make(chan chan struct{}), stopped: make(chan struct{}),
+	}
 }
 
 // Run polls until ctx is cancelled, then returns nil once no handler call
 // is in flight. It returns an error only if the stream cannot be described
 // at the start; later failures are logged and retried, as in AWS.
 func (p *Poller) Run(ctx context.Context) error {
+	defer p.stopOnce.Do(func() { close(p.stopped) })
 	if err := p.discover(ctx); err != nil {
 		return err
 	}
+	var waiting []chan struct{} // Sync calls not answered yet
 	for {
+		// The Sync calls received so far are answered by this pass if it
+		// reads every shard to its end without finding anything.
+		waiting = p.collect(waiting)
+		covered := len(waiting)
 		busy := false
 		for _, sh := range p.ready() {
 			if ctx.Err() != nil {
@@ -171,17 +184,95 @@ func (p *Poller) Run(ctx context.Context) error {
 		if busy {
 			continue // drain backlogs without waiting, as Lambda does
 		}
-		t := time.NewTimer(p.o.Interval)
+		if covered > 0 && p.caughtUp() {
+			for _, w := range waiting[:covered] {
+				close(w)
+			}
+			waiting = slices.Delete(waiting, 0, covered)
+		}
+		t := time.NewTimer(p.idle())
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil
 		case <-t.C:
+		case w := <-p.syncs:
+			t.Stop()
+			waiting = append(waiting, w)
 		}
 		if err := p.discover(ctx); err != nil && ctx.Err() == nil {
 			p.o.Log.Warn("streams: describe stream", "error", err)
 		}
 	}
+}
+
+// ErrStopped is Sync's answer once the poller's Run has returned.
+var ErrStopped = errors.New("the stream poller has stopped")
+
+// Sync returns once the poller has read every shard to its end, in a pass
+// begun after the call, and the handler has succeeded on everything it
+// found: every record written before the call has then been handled. A
+// batch waiting for a retry holds Sync until the retry succeeds. Sync
+// returns ctx's error when ctx ends first, and ErrStopped when Run returns.
+// The local stack's movable clock uses it to know the relay has published
+// every event written so far.
+func (p *Poller) Sync(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case p.syncs <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.stopped:
+		return ErrStopped
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.stopped:
+		return ErrStopped
+	}
+}
+
+// idle is how long to wait before the next pass: Interval, or less when a
+// shard's retry falls due sooner.
+func (p *Poller) idle() time.Duration {
+	d := p.o.Interval
+	now := time.Now()
+	for _, sh := range p.shards {
+		if !sh.done && sh.retryAt.After(now) {
+			d = min(d, sh.retryAt.Sub(now))
+		}
+	}
+	return d
+}
+
+// collect adds the Sync calls waiting to be received to waiting.
+func (p *Poller) collect(waiting []chan struct{}) []chan struct{} {
+	for {
+		select {
+		case w := <-p.syncs:
+			waiting = append(waiting, w)
+		default:
+			return waiting
+		}
+	}
+}
+
+// caughtUp reports whether the last pass read every open shard to its end:
+// none lacks an iterator (not read yet, or read again from a checkpoint)
+// and none waits to retry a failed batch or request.
+func (p *Poller) caughtUp() bool {
+	for _, sh := range p.shards {
+		if sh.done {
+			continue
+		}
+		if sh.iterator == "" || sh.attempts > 0 || sh.errs > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // discover adds the shards the stream has that the poller does not know.
@@ -327,7 +418,7 @@ func (p *Poller) fail(ctx context.Context, sh *shard, what string, err error) {
 
 // backoff is Interval doubled for each failure after the first, capped.
 func (p *Poller) backoff(attempts int) time.Duration {
-	d := p.o.Interval
+	d := min(p.o.Interval, p.o.MaxBackoff)
 	for range min(attempts-1, 30) {
 		if d *= 2; d >= p.o.MaxBackoff {
 			return p.o.MaxBackoff

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"reflect"
@@ -388,5 +389,64 @@ func TestRecordConversion(t *testing.T) {
 	}
 	if unknown := streams.Attribute(&streamtypes.UnknownUnionMember{Tag: "X"}); !unknown.IsNull() {
 		t.Errorf("an unknown member converts to %v, want NULL", unknown)
+	}
+}
+
+// TestSyncReturnsOnceEveryEarlierRecordIsHandled writes items and calls
+// Sync: when it returns, the handler has had every one of them, even when
+// the first batch failed and had to be retried; Sync after the poller
+// stopped says so.
+func TestSyncReturnsOnceEveryEarlierRecordIsHandled(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	handled := map[string]bool{}
+	h := func(_ context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(handled) == 0 && pkOf(e.Records[0]) == "SYNC#0" && !handled["failed once"] {
+			handled["failed once"] = true
+			return lambdaevents.DynamoDBEventResponse{}, errors.New("the first batch fails")
+		}
+		for _, r := range e.Records {
+			handled[pkOf(r)] = true
+		}
+		return lambdaevents.DynamoDBEventResponse{}, nil
+	}
+	p := streams.New(f.api, f.arn, h, streams.Options{
+		Interval: time.Hour, MaxBackoff: 5 * time.Millisecond, Log: slog.New(slog.DiscardHandler),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- p.Run(ctx) }()
+
+	wait, stop := context.WithTimeout(context.Background(), waitFor)
+	defer stop()
+	for round := range 3 {
+		for i := range 5 {
+			f.put(t, fmt.Sprintf("SYNC#%d", round*5+i), nil)
+		}
+		// The poller idles for an hour between passes: only Sync wakes it.
+		if err := p.Sync(wait); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		for i := range (round + 1) * 5 {
+			if !handled[fmt.Sprintf("SYNC#%d", i)] {
+				t.Errorf("round %d: Sync returned before SYNC#%d was handled", round, i)
+			}
+		}
+		mu.Unlock()
+	}
+	if !handled["failed once"] {
+		t.Error("the first batch was never failed: the retry was not exercised")
+	}
+
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Sync(wait); !errors.Is(err, streams.ErrStopped) {
+		t.Errorf("Sync after Run returned: %v, want ErrStopped", err)
 	}
 }

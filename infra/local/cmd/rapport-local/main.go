@@ -1,9 +1,14 @@
-// Command rapport-local runs Rapport on this machine (`make dev`) and mints
-// bearer tokens for it (`make -s token ROLE=agent`).
+// Command rapport-local runs Rapport on this machine (`make dev`), mints
+// bearer tokens for it (`make -s token ROLE=agent`) and moves its clock
+// (`make -s clock ADVANCE=90m`).
 //
 //	rapport-local [-data DIR]                       run the local stack until Ctrl-C
-//	rapport-local token -role ROLE [-data DIR] [-ttl 12h] [-sub NAME]
-//	                                                print a token for the stack's key
+//	                                                (RAPPORT_CLOCK=RFC3339 starts its clock frozen there)
+//	rapport-local token -role ROLE [-user NAME] [-data DIR] [-ttl 12h] [-url URL]
+//	                                                print a token for the stack's key, issued at the
+//	                                                running stack's time (real time if none runs)
+//	rapport-local clock [-advance 90m | -set RFC3339] [-url URL]
+//	                                                print, or move and print, the running stack's time
 package main
 
 import (
@@ -29,8 +34,13 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "token" {
-		return token(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return token(args[1:], stdout, stderr)
+		case "clock":
+			return moveClock(args[1:], stdout, stderr)
+		}
 	}
 	return serve(args, stdout, stderr)
 }
@@ -70,7 +80,8 @@ func token(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("data", local.DefaultDir(), "the local stack's data directory")
 	role := fs.String("role", "", "agent, manager or admin")
 	ttl := fs.Duration("ttl", local.DefaultTokenTTL, "how long the token is valid")
-	sub := fs.String("sub", "", "the token's subject (default local-ROLE)")
+	user := fs.String("user", "", "the person: the token's sub, with USER@"+auth.EmailDomain+" its email (default local-ROLE)")
+	url := fs.String("url", defaultURL(), "the running stack, whose time the token is issued at")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,11 +99,17 @@ func token(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rapport-local token: %v\n", err)
 		return 1
 	}
-	subject := *sub
+	subject := *user
 	if subject == "" {
 		subject = "local-" + *role
 	}
-	t, err := auth.New(key, time.Now).Mint(r, subject, *ttl)
+	// A stack whose clock stands in the past or the future checks a
+	// token's times against its own; ask it for them.
+	now := time.Now
+	if t, ok := stackNow(*url); ok {
+		now = func() time.Time { return t }
+	}
+	t, err := auth.New(key, now).Mint(r, subject, *ttl)
 	if err != nil {
 		fmt.Fprintf(stderr, "rapport-local token: %v\n", err)
 		return 1

@@ -118,6 +118,15 @@ func (f *Fake) WaitForWaiters(ctx context.Context, n int) error {
 	}
 }
 
+// Watch returns how many After calls are pending and a channel closed at
+// the next change to the waiters, for a caller that must wake both on
+// that and on other news (WaitForWaiters waits on the count alone).
+func (f *Fake) Watch() (waiters int, changed <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.waiters), f.changed
+}
+
 // NextDeadline returns the earliest pending waiter's deadline, if any.
 func (f *Fake) NextDeadline() (time.Time, bool) {
 	f.mu.Lock()

@@ -46,15 +46,17 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultPort      = "8080"
-	DefaultTable     = "rapport"
-	DefaultBus       = "rapport-local"
-	DefaultRegion    = "us-east-1"
-	DefaultTokenTTL  = 12 * time.Hour
-	dynamoDBFile     = "dynamodb.db"
-	dynoxideLogFile  = "dynoxide.log"
-	outboxDirName    = "outbox"
-	shutdownDeadline = 10 * time.Second
+	DefaultPort     = "8080"
+	DefaultTable    = "rapport"
+	DefaultBus      = "rapport-local"
+	DefaultRegion   = "us-east-1"
+	DefaultTokenTTL = 12 * time.Hour
+	// DefaultSalesQueue receives the local reminders of unassigned tasks.
+	DefaultSalesQueue = "Sales team <sales@rapport.localhost>"
+	dynamoDBFile      = "dynamodb.db"
+	dynoxideLogFile   = "dynoxide.log"
+	outboxDirName     = "outbox"
+	shutdownDeadline  = 10 * time.Second
 )
 
 // Options configure Start. The zero value is `make dev`.
@@ -453,6 +455,10 @@ func localEnv(getenv func(string) string, port int) func(string) string {
 				return origins
 			}
 			return v + "," + origins
+		case "APP_URL":
+			return cmp.Or(v, fmt.Sprintf("http://127.0.0.1:%d", port))
+		case "SALES_QUEUE_EMAIL":
+			return cmp.Or(v, DefaultSalesQueue)
 		}
 		return v
 	}

@@ -85,6 +85,12 @@ type Schedule struct {
 	Expression string // EventBridge Scheduler expression, e.g. "rate(1 minute)" or "cron(0 6 * * ? *)"
 	Function   string
 	DetailType string // the detail-type the function receives
+	// CatchesUp says each run does all the work due up to its instant
+	// (the timer sweep does), so when the local clock jumps far ahead,
+	// runs may be merged: the local stack then fires at most
+	// local.MaxRunsPerMove of them per move, evenly spread. In AWS every
+	// run happens.
+	CatchesUp bool
 }
 
 // Functions lists every Lambda function.
@@ -168,7 +174,7 @@ const SweepDetailType = "reminders.sweep"
 
 // Schedules lists the timers.
 var Schedules = []Schedule{
-	{Name: "reminders-sweep", Expression: "rate(1 minute)", Function: "reminders", DetailType: SweepDetailType},
+	{Name: "reminders-sweep", Expression: "rate(1 minute)", Function: "reminders", DetailType: SweepDetailType, CatchesUp: true},
 }
 
 // FunctionNamed returns the function called name and whether it exists.

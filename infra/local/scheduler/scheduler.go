@@ -137,6 +137,26 @@ func (s *Scheduler) Take(f Firing) {
 	}
 }
 
+// TakeUntil marks f taken and skips its schedule's runs before until, for
+// a schedule whose runs catch up with what they missed.
+func (s *Scheduler) TakeUntil(f Firing, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.plan >= len(s.next) || !s.next[f.plan].Equal(f.At) {
+		return
+	}
+	next := s.plans[f.plan].when.Next(f.At)
+	for !next.IsZero() && next.Before(until) {
+		next = s.plans[f.plan].when.Next(next)
+	}
+	s.next[f.plan] = next
+}
+
+// CatchesUp reports whether f's schedule catches up with missed runs.
+func (s *Scheduler) CatchesUp(f Firing) bool {
+	return f.plan < len(s.plans) && s.plans[f.plan].CatchesUp
+}
+
 // Fire delivers f's event to its function and returns once the function
 // has succeeded or the retries, timed on the clock, are spent.
 func (s *Scheduler) Fire(ctx context.Context, f Firing) {

@@ -121,6 +121,8 @@ type Stack struct {
 	Mailer mail.Mailer
 	// DynamoDB is the client the handlers use.
 	DynamoDB *dynamodb.Client
+	// Config is the functions' configuration.
+	Config config.Config
 
 	now   func() time.Time
 	mover *mover // nil when the clock is real
@@ -222,7 +224,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return fail(fmt.Errorf("configuration: %w", err))
 	}
-	st.Table = cfg.TableName
+	st.Table, st.Config = cfg.TableName, cfg
 	if err := dynamo.EnsureTable(ctx, ddb, cfg.TableName, schema.Rapport); err != nil {
 		return fail(fmt.Errorf("%w (is the DynamoDB server at %s running?)", err, st.DynamoDBEndpoint))
 	}

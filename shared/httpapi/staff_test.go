@@ -30,7 +30,10 @@ type staffAPI struct {
 	now     time.Time
 }
 
-func newStaffAPI(t *testing.T) *staffAPI {
+func newStaffAPI(t *testing.T) *staffAPI { return handlerAPI(t, app.Staff) }
+
+// handlerAPI is a function's real handler, built by build, over a fresh table.
+func handlerAPI(t *testing.T, build func(app.Deps) app.HTTPHandler) *staffAPI {
 	client, table := dynamotest.NewTable(t)
 	cfg, err := config.FromEnv(func(k string) string {
 		return map[string]string{"TABLE_NAME": table, "ORG_TIME_ZONE": "Europe/Berlin"}[k]
@@ -41,7 +44,7 @@ func newStaffAPI(t *testing.T) *staffAPI {
 	a := &staffAPI{t: t, calls: &dynamotest.Counter{API: client},
 		timers: &dynamo.TimerStore{Client: client, Table: table},
 		now:    time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
-	a.handler = app.Staff(app.Deps{
+	a.handler = build(app.Deps{
 		Config: cfg, DynamoDB: a.calls, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { a.mu.Lock(); defer a.mu.Unlock(); return a.now },
 	})

@@ -238,12 +238,66 @@ func (s *TimerStore) moveCheckpoint(ctx context.Context, from, to time.Time) err
 	return nil
 }
 
-// Fire implements timer.Store with one transaction: the timer, conditioned
-// on being armed as read, and its event in the outbox.
-func (s *TimerStore) Fire(ctx context.Context, t timer.Timer, now time.Time) (bool, error) {
+// Fire implements timer.Store: the timers, each conditioned on being armed
+// as read, and their events in the outbox, in one transaction. A timer
+// whose condition fails (another sweep fired it, its owner moved or
+// cancelled it) or that another writer is touching at this moment is left
+// out and the rest are written again; a timer left out because of such a
+// race is still armed if that writer failed, and the next sweep fires it.
+func (s *TimerStore) Fire(ctx context.Context, ts []timer.Timer, now time.Time) ([]bool, error) {
+	if len(ts) > timer.MaxFire {
+		return nil, fmt.Errorf("fire %d timers: at most %d at once", len(ts), timer.MaxFire)
+	}
+	fired := make([]bool, len(ts))
+	pending := make([]int, 0, len(ts)) // indexes into ts still to fire
+	items := make([][2]types.TransactWriteItem, len(ts))
+	for i, t := range ts {
+		w, err := s.fireItems(t, now)
+		if err != nil {
+			return nil, err
+		}
+		items[i], pending = w, append(pending, i)
+	}
+	for len(pending) > 0 {
+		tx := make([]types.TransactWriteItem, 0, 2*len(pending))
+		for _, i := range pending {
+			tx = append(tx, items[i][0], items[i][1])
+		}
+		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+		if err == nil {
+			for _, i := range pending {
+				fired[i] = true
+			}
+			return fired, nil
+		}
+		reasons := cancellation(err)
+		if reasons == nil {
+			if conflicted(err) {
+				return fired, nil // the whole transaction lost a race; the next sweep retries what is still armed
+			}
+			return fired, internal("fire timers", err)
+		}
+		kept := pending[:0]
+		for n, i := range pending {
+			switch reasonCode(reasons, 2*n) + reasonCode(reasons, 2*n+1) {
+			case "", "None", "NoneNone":
+				kept = append(kept, i)
+			}
+		}
+		if len(kept) == len(pending) {
+			return fired, internal("fire timers", err) // cancelled for no item's sake
+		}
+		pending = kept
+	}
+	return fired, nil
+}
+
+// fireItems are the two writes that fire t: the timer's update, guarded by
+// its state as read, and its event's put into the outbox.
+func (s *TimerStore) fireItems(t timer.Timer, now time.Time) ([2]types.TransactWriteItem, error) {
 	env, err := t.Envelope()
 	if err != nil {
-		return false, err
+		return [2]types.TransactWriteItem{}, err
 	}
 	update := &types.Update{
 		TableName:           aws.String(s.Table),
@@ -254,6 +308,7 @@ func (s *TimerStore) Fire(ctx context.Context, t timer.Timer, now time.Time) (bo
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":armed": str(timerArmed), ":due": str(formatTime(t.Due)), ":arming": str(t.Arming),
+			":now": str(formatTime(now)),
 		},
 	}
 	if t.Daily != nil {
@@ -263,29 +318,12 @@ func (s *TimerStore) Fire(ctx context.Context, t timer.Timer, now time.Time) (bo
 		update.ExpressionAttributeValues[":rearm"] = str(newToken())
 		update.ExpressionAttributeValues[":pk"] = str(timerDay(next))
 		update.ExpressionAttributeValues[":sk"] = str(formatTime(next) + "#" + t.ID)
-		update.ExpressionAttributeValues[":now"] = str(formatTime(now))
 	} else {
 		update.UpdateExpression = aws.String("SET #status = :fired, fired_at = :now, expires_at = :expires REMOVE gsi1pk, gsi1sk")
 		update.ExpressionAttributeValues[":fired"] = str(timerFired)
-		update.ExpressionAttributeValues[":now"] = str(formatTime(now))
 		update.ExpressionAttributeValues[":expires"] = num(now.Add(firedRetention).Unix())
 	}
-	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Update: update}, outboxPut(s.Table, env)},
-	})
-	switch reasons := cancellation(err); {
-	case err == nil:
-		return true, nil
-	case reasonCode(reasons, 0) == "ConditionalCheckFailed" || reasonCode(reasons, 1) == "ConditionalCheckFailed":
-		return false, nil
-	case conflicted(err):
-		// Another sweep is firing it, or its owner is changing it, at this
-		// very moment. Not retried: if that write fails, the timer is
-		// still armed and the next sweep fires it.
-		return false, nil
-	default:
-		return false, internal("fire timer "+t.ID, err)
-	}
+	return [2]types.TransactWriteItem{{Update: update}, outboxPut(s.Table, env)}, nil
 }
 
 // maxTransactItems is DynamoDB's limit of items in one transaction.

@@ -133,11 +133,21 @@ func TestMovedAndCancelledTimersDoNotFire(t *testing.T) {
 	// The owner moves the timer after the sweep read it: the stale read
 	// fires nothing, and the timer fires at its new instant.
 	f.store.Arm(ctx, dueTimer(t, 1, now.Add(time.Hour)))
-	if ok, err := f.store.Fire(ctx, due[0], now); ok || err != nil {
-		t.Fatalf("fire of a moved timer: %v, %v", ok, err)
+	// With a timer that is still armed beside it, the stale one is left
+	// out and the other fires.
+	f.store.Arm(ctx, dueTimer(t, 2, now.Add(-time.Minute)))
+	due2, _, _ := f.store.Due(ctx, now, 10)
+	var other timer.Timer
+	for _, tm := range due2 {
+		if tm.ID == "followup#T0002#due" {
+			other = tm
+		}
 	}
-	if got := firedEvents(t, f.calls, f.store.Table); len(got) != 0 {
-		t.Fatalf("outbox holds %v", got)
+	if fired, err := f.store.Fire(ctx, []timer.Timer{due[0], other}, now); err != nil || fired[0] || !fired[1] {
+		t.Fatalf("fire of a moved timer and an armed one: %v, %v; want [false true]", fired, err)
+	}
+	if got := firedEvents(t, f.calls, f.store.Table); !slices.Equal(got, []string{"T0002"}) {
+		t.Fatalf("outbox holds %v, want only T0002", got)
 	}
 	f.clock.Advance(time.Hour)
 	if rep, _ := f.sweeper().Sweep(ctx); rep.Fired != 1 {

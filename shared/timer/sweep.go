@@ -17,7 +17,7 @@ type Sweeper struct {
 	Now   func() time.Time
 	// Batch is how many due timers one read takes (default 200).
 	Batch int
-	// Parallel is how many timers fire at once (default 16).
+	// Parallel is how many transactions of timers fire at once (default 4).
 	Parallel int
 	// Budget bounds one sweep's work (default 50 s, well inside the
 	// function's timeout): a backlog left over is the next sweep's.
@@ -40,7 +40,7 @@ func (s Sweeper) Sweep(ctx context.Context) (Report, error) {
 		batch = 200
 	}
 	if parallel <= 0 {
-		parallel = 16
+		parallel = 4
 	}
 	if budget <= 0 {
 		budget = 50 * time.Second
@@ -70,10 +70,10 @@ func (s Sweeper) Sweep(ctx context.Context) (Report, error) {
 	}
 }
 
-// fire fires timers, parallel at a time. Batches are taken oldest first;
-// within a batch, fired in parallel anyway, the order is shuffled so that
-// overlapping sweeps mostly work on different timers instead of racing for
-// the same ones.
+// fire fires timers in transactions of MaxFire, parallel at a time.
+// Batches are taken oldest first; within a batch, fired in parallel anyway,
+// the order is shuffled so that overlapping sweeps mostly work on
+// different timers instead of racing for the same ones.
 func (s Sweeper) fire(ctx context.Context, timers []Timer, now time.Time, parallel int) (fired, skipped int, err error) {
 	if parallel > 1 {
 		timers = slices.Clone(timers)
@@ -85,20 +85,22 @@ func (s Sweeper) fire(ctx context.Context, timers []Timer, now time.Time, parall
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, parallel)
 	)
-	for _, t := range timers {
+	for chunk := range slices.Chunk(timers, MaxFire) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ok, err := s.Store.Fire(ctx, t, now)
+			done, err := s.Store.Fire(ctx, chunk, now)
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err != nil:
+			if err != nil {
 				errs = append(errs, err)
-			case ok:
-				fired++
-			default:
-				skipped++
+			}
+			for _, ok := range done {
+				if ok {
+					fired++
+				} else if err == nil {
+					skipped++
+				}
 			}
 		})
 	}

@@ -114,16 +114,23 @@ func Arm(id string, due time.Time, d events.Detail) (Timer, error) {
 	return Timer{ID: id, Due: due.UTC(), Source: d.EventSource(), DetailType: d.DetailType(), Detail: body}, nil
 }
 
+// MaxFire is the most timers Store.Fire takes at once: two writes each,
+// within DynamoDB's 100 items a transaction, and few enough that a race
+// with another sweep costs little.
+const MaxFire = 25
+
 // Store keeps timers for the sweep. Owners arm, move and cancel timers
 // through their own stores, in the transaction of their change.
 type Store interface {
 	// Due returns up to limit armed timers due at or before now, oldest
 	// first, and whether more are due.
 	Due(ctx context.Context, now time.Time, limit int) (timers []Timer, more bool, err error)
-	// Fire marks t fired and writes its event to the outbox in one
-	// transaction; a daily timer is armed for its next day in the same
-	// transaction. It returns false, writing nothing, when t is no longer
-	// armed as it was read: another sweep fired it, or its owner moved or
-	// cancelled it.
-	Fire(ctx context.Context, t Timer, now time.Time) (bool, error)
+	// Fire marks up to MaxFire timers fired and writes their events to the
+	// outbox in one transaction; a daily timer is armed for its next day
+	// in the same transaction. fired[i] is false, and nothing was written
+	// for ts[i], when it is no longer armed as it was read (another sweep
+	// fired it, its owner moved or cancelled it) or was being written by
+	// another at that moment; then, if it is still armed, the next sweep
+	// fires it.
+	Fire(ctx context.Context, ts []Timer, now time.Time) (fired []bool, err error)
 }

@@ -79,13 +79,17 @@ test-cdk: deps ## run the CDK assertion tests (infra/cdk)
 bench: deps ## run the benchmarks (DynamoDB requests and capacity per operation, scorecard)
 	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -benchmem ./...
 
+# STAGE picks the deployment: dev (default; may be destroyed) or prod (keeps
+# its table and user pool). Each is its own stack, Rapport-$(STAGE).
+STAGE ?= dev
+
 .PHONY: synth
-synth: build ## synthesize the CloudFormation template into infra/cdk/cdk.out, offline
-	cd infra/cdk && go run .
+synth: build ## synthesize STAGE's CloudFormation template into infra/cdk/cdk.out, offline: make synth STAGE=dev|prod
+	cd infra/cdk && go run . -stage "$(STAGE)"
 
 .PHONY: deploy
-deploy: build deps ## deploy to the AWS account in your environment (needs credentials; never run in CI)
-	npx cdk deploy $(CDK_ARGS)
+deploy: build deps ## deploy STAGE to the AWS account in your environment: make deploy STAGE=dev|prod (needs credentials; never in CI)
+	npx cdk deploy -c rapport:stage="$(STAGE)" $(CDK_ARGS) "Rapport-$(STAGE)"
 
 .PHONY: fmt
 fmt: ## format the Go code

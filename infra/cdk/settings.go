@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/mail"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -17,6 +18,8 @@ const (
 	CtxFormRedirectOrigins = "rapport:formRedirectOrigins" // list, or comma-separated string
 	CtxOrgTimeZone         = "rapport:orgTimeZone"         // IANA name
 	CtxLeadDuplicateWindow = "rapport:leadDuplicateWindow" // Go duration, e.g. 720h
+	CtxAlarmEmail          = "rapport:alarmEmail"          // address the alarm topic mails; empty for none
+	CtxStage               = "rapport:stage"               // dev or prod; `make deploy STAGE=...` sets it
 )
 
 // Settings are the deployment's choices, read from CDK context and handed to
@@ -26,6 +29,9 @@ type Settings struct {
 	FormRedirectOrigins []string
 	OrgTimeZone         string
 	LeadDuplicateWindow string
+	// AlarmEmail is subscribed to the alarm topic when set. It is not
+	// passed to the functions.
+	AlarmEmail string
 }
 
 // SettingsFromContext reads the settings from the construct tree's context
@@ -52,6 +58,14 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	}
 	if s.LeadDuplicateWindow == "" {
 		s.LeadDuplicateWindow = config.DefaultDuplicateWindow.String()
+	}
+	if s.AlarmEmail, err = contextString(node, CtxAlarmEmail); err != nil {
+		return Settings{}, err
+	}
+	if s.AlarmEmail != "" {
+		if a, err := mail.ParseAddress(s.AlarmEmail); err != nil || a.Address != s.AlarmEmail {
+			return Settings{}, fmt.Errorf("%s: %q is not an email address such as ops@example.com", CtxAlarmEmail, s.AlarmEmail)
+		}
 	}
 	// The table and bus names are tokens until deployment; any non-empty
 	// value stands in for them here.

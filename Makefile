@@ -51,10 +51,16 @@ sizes: build ## print each function's binary and zipped size
 		printf '%-10s %8d bytes binary  %8d bytes zipped\n' $$f $$(stat -c %s dist/$$f/bootstrap) $$(stat -c %s dist/$$f.zip); \
 	done
 
+# Each test binary that checks answers against docs/openapi.json adds its
+# count here (shared/httpapi/openapitest), so make test can print the total.
+OPENAPI_TALLY := $(CURDIR)/.rapport/openapi-tally
+
 .PHONY: test
 test: deps ## run every test: unit, store and handlers on dynoxide, fuzz seeds, CDK assertions, browser
 	go vet ./...
-	$(WITH_DYNAMODB) dynoxide -- go test -count=1 ./...
+	@mkdir -p .rapport && rm -f $(OPENAPI_TALLY)
+	RAPPORT_OPENAPI_TALLY=$(OPENAPI_TALLY) $(WITH_DYNAMODB) dynoxide -- go test -count=1 ./...
+	@awk '{n += $$2} END {printf "openapi: %d responses validated against docs/openapi.json\n", n}' $(OPENAPI_TALLY)
 	$(MAKE) --no-print-directory test-cdk
 	$(MAKE) --no-print-directory test-browser
 

@@ -24,6 +24,7 @@ func Leads(d Deps) HTTPHandler {
 		RedirectOrigins: d.Config.RedirectOrigins,
 		TimeZone:        d.Config.TimeZone,
 	}
+	api.DecorateCORS(h.CORS)
 	h.Register(api)
 	return api.Serve
 }

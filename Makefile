@@ -57,10 +57,16 @@ sizes: build ## print each function's binary and zipped size
 		printf '%-10s %8d bytes binary  %8d bytes zipped\n' $$f $$(stat -c %s dist/$$f/bootstrap) $$(stat -c %s dist/$$f.zip); \
 	done
 
+# Each test binary that checks answers against docs/openapi.json adds its
+# count here (shared/httpapi/openapitest), so make test can print the total.
+OPENAPI_TALLY := $(CURDIR)/.rapport/openapi-tally
+
 .PHONY: test
 test: deps ## run every test: unit, store and handlers on dynoxide, fuzz seeds, CDK assertions, browser
 	go vet ./...
-	$(WITH_DYNAMODB) dynoxide -- go test -count=1 ./...
+	@mkdir -p .rapport && rm -f $(OPENAPI_TALLY)
+	RAPPORT_OPENAPI_TALLY=$(OPENAPI_TALLY) $(WITH_DYNAMODB) dynoxide -- go test -count=1 ./...
+	@awk '{n += $$2} END {printf "openapi: %d responses validated against docs/openapi.json\n", n}' $(OPENAPI_TALLY)
 	$(MAKE) --no-print-directory test-cdk
 	$(MAKE) --no-print-directory test-browser
 
@@ -85,13 +91,17 @@ test-cdk: deps ## run the CDK assertion tests (infra/cdk)
 bench: deps ## run the benchmarks (DynamoDB requests and capacity per operation, scorecard)
 	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -benchmem ./...
 
+# STAGE picks the deployment: dev (default; may be destroyed) or prod (keeps
+# its table and user pool). Each is its own stack, Rapport-$(STAGE).
+STAGE ?= dev
+
 .PHONY: synth
-synth: build ## synthesize the CloudFormation template into infra/cdk/cdk.out, offline
-	cd infra/cdk && go run .
+synth: build ## synthesize STAGE's CloudFormation template into infra/cdk/cdk.out, offline: make synth STAGE=dev|prod
+	cd infra/cdk && go run . -stage "$(STAGE)"
 
 .PHONY: deploy
-deploy: build deps ## deploy to the AWS account in your environment (needs credentials; never run in CI)
-	npx cdk deploy $(CDK_ARGS)
+deploy: build deps ## deploy STAGE to the AWS account in your environment: make deploy STAGE=dev|prod (needs credentials; never in CI)
+	npx cdk deploy -c rapport:stage="$(STAGE)" $(CDK_ARGS) "Rapport-$(STAGE)"
 
 .PHONY: fmt
 fmt: ## format the Go code

@@ -98,6 +98,42 @@ func TestAuthorizer(t *testing.T) {
 			"UsernameAttributes":    []any{"email"},
 		})
 	})
+}
+
+// Staff accounts are hard to take over: a long password of every character
+// class, a TOTP code at every sign-in (never SMS), recovery by the verified
+// email only, threat protection on, tokens that expire in minutes.
+func TestStaffSignIn(t *testing.T) {
+	tpl := realTemplate()
+	poolProps := tpl.doc.Resources[tpl.one(t, "AWS::Cognito::UserPool", "Staff")].Properties
+	want := map[string]any{
+		"Policies": map[string]any{"PasswordPolicy": map[string]any{
+			"MinimumLength": float64(staffPasswordMinLength), "RequireLowercase": true, "RequireUppercase": true,
+			"RequireNumbers": true, "RequireSymbols": true, "TemporaryPasswordValidityDays": float64(3),
+		}},
+		"MfaConfiguration":       "ON",
+		"EnabledMfas":            []any{"SOFTWARE_TOKEN_MFA"},
+		"AccountRecoverySetting": map[string]any{"RecoveryMechanisms": []any{map[string]any{"Name": "verified_email", "Priority": float64(1)}}},
+		"UserPoolTier":           "PLUS",
+		"UserPoolAddOns":         map[string]any{"AdvancedSecurityMode": "ENFORCED"},
+		"AdminCreateUserConfig":  map[string]any{"AllowAdminCreateUserOnly": true},
+	}
+	for k, v := range want {
+		if !same(poolProps[k], v) {
+			t.Errorf("user pool %s = %s, want %s", k, jsonOf(poolProps[k]), jsonOf(v))
+		}
+	}
+	clientProps := tpl.doc.Resources[tpl.one(t, "AWS::Cognito::UserPoolClient", "StaffStaffClient")].Properties
+	for k, v := range map[string]any{
+		"AccessTokenValidity": float64(staffTokenMinutes), "IdTokenValidity": float64(staffTokenMinutes),
+		"RefreshTokenValidity": float64(staffRefreshHours * 60),
+		"TokenValidityUnits":   map[string]any{"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "minutes"},
+	} {
+		if !same(clientProps[k], v) {
+			t.Errorf("client %s = %s, want %s", k, jsonOf(clientProps[k]), jsonOf(v))
+		}
+	}
+	pool := tpl.one(t, "AWS::Cognito::UserPool", "Staff")
 	check(t, func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
 			"UserPoolId":        ref(pool),

@@ -4,11 +4,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/dynamo/schema"
@@ -24,7 +26,7 @@ func (s *rapportStack) addStreamSources() {
 		if f.Kind != manifest.Stream {
 			continue
 		}
-		dlq := queue(s.stack, constructID(f.Name)+"StreamDeadLetterQueue")
+		dlq := s.deadLetterQueue(constructID(f.Name)+"StreamDeadLetterQueue", "stream batches "+f.Name+" failed on every retry")
 		output(s.stack, constructID(f.Name)+"StreamDeadLetterQueueUrl", dlq.QueueUrl(),
 			"Stream batches "+f.Name+" failed on every retry (shard and sequence numbers; the outbox items stay in the table until their TTL)")
 		s.functions[f.Name].AddEventSource(awslambdaeventsources.NewDynamoEventSource(s.table, &awslambdaeventsources.DynamoEventSourceProps{
@@ -100,11 +102,44 @@ func (s *rapportStack) addSchedules() {
 			Description: jsii.String("Rapport: " + sc.Name + " → " + sc.Function),
 			Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(sc.Expression), tz),
 			Target: awsschedulertargets.NewLambdaInvoke(s.functions[sc.Function], &awsschedulertargets.ScheduleTargetBaseProps{
+				Role:            s.schedulerRole(sc.Function),
 				Input:           input,
 				DeadLetterQueue: s.eventDeadLetterQueue(),
 				RetryAttempts:   jsii.Number(3),
 				MaxEventAge:     awscdk.Duration_Hours(jsii.Number(1)),
 			}),
 		})
+		s.explainSchedulerRole(sc.Function)
 	}
+}
+
+// schedulerRole returns the role EventBridge Scheduler assumes to invoke
+// the function called name, one per function as CDK would make it, but
+// made here so the reason for its one wildcard sits beside it.
+func (s *rapportStack) schedulerRole(name string) awsiam.Role {
+	if r, ok := s.schedulerRoles[name]; ok {
+		return r
+	}
+	role := awsiam.NewRole(s.stack, jsii.String(constructID(name)+"SchedulerRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			// Only this account's schedules may use the role (confused deputy).
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": s.stack.Account()}},
+		}),
+		Description: jsii.String("EventBridge Scheduler invoking Rapport function " + name),
+	})
+	s.schedulerRoles[name] = role
+	return role
+}
+
+// explainSchedulerRole records why the scheduler role of the function
+// called name holds a wildcard. It runs after the schedule is made: the
+// grant creates the role's policy, and a suppression reaches only the
+// children a construct has when it is added.
+func (s *rapportStack) explainSchedulerRole(name string) {
+	cdknag.NagSuppressions_AddResourceSuppressions(s.schedulerRoles[name], &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("CDK's Lambda target grants lambda:InvokeFunction on the function and on its qualified ARNs " +
+			"(\"<arn>:*\", its versions and aliases) together; the wildcard reaches no other function."),
+		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<` + constructID(name) + `Function[0-9A-F]{8}\.Arn>:\*$/`)}},
+	}}, jsii.Bool(true))
 }

@@ -120,11 +120,10 @@ func TestSchedule(t *testing.T) {
 	tpl := sampleTemplate()
 	mailer := tpl.function(t, "mailer")
 	dlq := tpl.one(t, "AWS::SQS::Queue", "EventDeadLetterQueue")
-	ids := tpl.ofType("AWS::Scheduler::Schedule")
-	if len(ids) != 1 {
-		t.Fatalf("schedules %v, want one", ids)
+	if got, want := len(tpl.ofType("AWS::Scheduler::Schedule")), len(sampleManifest().Schedules); got != want {
+		t.Errorf("%d schedules, want one per manifest schedule (%d)", got, want)
 	}
-	p := tpl.doc.Resources[ids[0]].Properties
+	p := tpl.doc.Resources[tpl.one(t, "AWS::Scheduler::Schedule", "WeeklyReportSchedule")].Properties
 	if p["ScheduleExpression"] != "cron(0 6 ? * MON *)" || p["ScheduleExpressionTimezone"] != "Europe/Berlin" {
 		t.Errorf("schedule %v in %v, want the manifest's expression in the organisation's time zone",
 			p["ScheduleExpression"], p["ScheduleExpressionTimezone"])

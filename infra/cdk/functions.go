@@ -10,8 +10,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/rapportcrm/rapport/infra/manifest"
+	"github.com/rapportcrm/rapport/shared/dynamo/schema"
 )
 
 // sizing is the memory and timeout of a function of each kind. HTTP
@@ -32,8 +34,23 @@ func (s *rapportStack) newFunction(f manifest.Function) awslambda.Function {
 	size := sizing[f.Kind]
 
 	logs := awslogs.NewLogGroup(s.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH,
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: s.stage.removalPolicy(),
 	})
+	// The function's own role instead of the one CDK would make, which
+	// carries the AWS-managed AWSLambdaBasicExecutionRole: that policy lets
+	// a function write to every log group in the account; this role may
+	// write to the function's own group only.
+	role := awsiam.NewRole(s.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Rapport function " + f.Name),
+	})
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		// A log group's Arn attribute already ends in ":*", which covers
+		// its streams (named by Lambda at run time) and nothing else.
+		Resources: jsii.Strings(*logs.LogGroupArn()),
+	}))
 	env := map[string]*string{}
 	for k, v := range s.settings.Environment(*s.table.TableName(), *s.bus.EventBusName()) {
 		env[k] = jsii.String(v)
@@ -48,6 +65,7 @@ func (s *rapportStack) newFunction(f manifest.Function) awslambda.Function {
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(size.timeoutSeconds)),
 		Environment:  &env,
 		LogGroup:     logs,
+		Role:         role,
 		// The functions log with slog's JSON handler; JSON format keeps those
 		// records structured and lets Lambda drop DEBUG records by level.
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
@@ -79,11 +97,23 @@ var (
 
 // grant gives fn what f declares, and nothing else.
 func (s *rapportStack) grant(fn awslambda.Function, f manifest.Function) {
+	// The table and each index by name, rather than CDK's grant, which adds
+	// "index/*": a function may query the indexes the schema has today.
+	tableArns := []*string{s.table.TableArn()}
+	for _, ix := range schema.Rapport.Indexes {
+		tableArns = append(tableArns, jsii.String(*s.table.TableArn()+"/index/"+ix.Name))
+	}
+	tableGrant := func(actions []string) {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(actions...),
+			Resources: &tableArns,
+		}))
+	}
 	switch f.Table {
 	case manifest.ReadTable:
-		s.table.Grant(fn, *jsii.Strings(tableReads...)...)
+		tableGrant(tableReads)
 	case manifest.ReadWrite:
-		s.table.Grant(fn, *jsii.Strings(slices.Concat(tableReads, tableWrites)...)...)
+		tableGrant(slices.Concat(tableReads, tableWrites))
 	}
 	if f.PublishEvents {
 		s.bus.GrantPutEventsTo(fn, nil)
@@ -99,5 +129,22 @@ func (s *rapportStack) grant(fn awslambda.Function, f manifest.Function) {
 				*s.stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("configuration-set"), ResourceName: jsii.String("*")}),
 			),
 		}))
+		cdknag.NagSuppressions_AddResourceSuppressions(fn.Role(), &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("ses:SendEmail is authorized per sending identity, and which verified identity (domain or address) " +
+				"the company sends from is chosen after deployment; the grant is limited to this account and region."),
+			AppliesTo: &[]any{
+				"Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*",
+				"Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*",
+			},
+		}}, jsii.Bool(true))
+	}
+	if f.Kind == manifest.Stream {
+		cdknag.NagSuppressions_AddResourceSuppressions(fn.Role(), &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("dynamodb:ListStreams has no resource-level permissions, so it can only be granted on *; " +
+				"the stream's event source mapping needs it. Reading the stream itself is granted on this table's stream only."),
+			AppliesTo: &[]any{"Resource::*"},
+		}}, jsii.Bool(true))
 	}
 }

@@ -21,6 +21,7 @@ var repoRoot = filepath.Join("..", "..")
 
 func main() {
 	assets := flag.String("assets", DefaultAssetDir, "directory holding NAME/bootstrap for every function")
+	stageFlag := flag.String("stage", "", "dev or prod; overrides the "+CtxStage+" context (default dev)")
 	flag.Parse()
 	defer jsii.Close()
 
@@ -28,6 +29,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rapport:", err)
 		os.Exit(1)
 	}
+	if err := resolveCLIPaths(os.Getenv, os.Setenv); err != nil {
+		fmt.Fprintln(os.Stderr, "rapport:", err)
+		os.Exit(1)
+	}
+	// The jsii runtime took its copy of the environment for the CDK's node
+	// process when the packages were initialized; closing it makes the next
+	// call start one with the paths resolved.
+	jsii.Close()
 	props := &awscdk.AppProps{Outdir: jsii.String(outdir())}
 	if os.Getenv("CDK_OUTDIR") == "" {
 		// Run directly rather than by the CDK CLI, which would have passed
@@ -41,16 +50,39 @@ func main() {
 		props.Context = &ctx
 	}
 	app := awscdk.NewApp(props)
+	stage, err := appStage(app, *stageFlag)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rapport:", err)
+		os.Exit(1)
+	}
 	// No Env: the template is environment-agnostic, so synthesis needs no
 	// credentials and `cdk deploy` targets the account and region of the
-	// caller's AWS profile.
-	NewRapportStack(app, "Rapport", &RapportStackProps{
+	// caller's AWS profile. One stack per stage, named for it.
+	NewRapportStack(app, stage.StackName(), &RapportStackProps{
 		AssetDir: *assets,
+		Stage:    stage,
 		StackProps: awscdk.StackProps{
-			Description: jsii.String("Rapport: serverless CRM (leads, tickets, surveys, scorecard)"),
+			Description: jsii.String("Rapport " + string(stage) + ": serverless CRM (leads, tickets, surveys, scorecard)"),
 		},
 	})
 	app.Synth(nil)
+}
+
+// appStage is the stage named by the -stage flag, else by the
+// rapport:stage context, else StageDev: trying things out is the default,
+// production is chosen.
+func appStage(app awscdk.App, flagged string) (Stage, error) {
+	if flagged != "" {
+		return ParseStage(flagged)
+	}
+	v, err := contextString(app.Node(), CtxStage)
+	if err != nil {
+		return "", err
+	}
+	if v == "" {
+		return StageDev, nil
+	}
+	return ParseStage(v)
 }
 
 // outdir is where the cloud assembly goes. The CDK CLI names it in
@@ -67,6 +99,24 @@ func outdir() string {
 	default:
 		return filepath.Join(repoRoot, dir)
 	}
+}
+
+// cliPathVariables are the files the CDK CLI names to the app relative to
+// the repository root; aws-cdk-lib writes to them as given.
+var cliPathVariables = []string{"CDK_PERF_COUNTERS_FILE"}
+
+// resolveCLIPaths rewrites the relative paths the CLI passes in the
+// environment against the repository root, since this app runs in
+// infra/cdk (like outdir does for CDK_OUTDIR).
+func resolveCLIPaths(getenv func(string) string, setenv func(string, string) error) error {
+	for _, k := range cliPathVariables {
+		if v := getenv(k); v != "" && !filepath.IsAbs(v) {
+			if err := setenv(k, filepath.Join(repoRoot, v)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // rootContext returns the "context" object of the repository's cdk.json.

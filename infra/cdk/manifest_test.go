@@ -97,12 +97,23 @@ func TestOutdir(t *testing.T) {
 	}
 }
 
+func TestResolveCLIPaths(t *testing.T) {
+	env := map[string]string{"CDK_PERF_COUNTERS_FILE": "infra/cdk/cdk.out/performance-counters.json"}
+	set := func(k, v string) error { env[k] = v; return nil }
+	if err := resolveCLIPaths(func(k string) string { return env[k] }, set); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := env["CDK_PERF_COUNTERS_FILE"], filepath.Join("..", "..", "infra", "cdk", "cdk.out", "performance-counters.json"); got != want {
+		t.Errorf("resolved to %q, want %q", got, want)
+	}
+}
+
 func TestRootContextHasEveryKey(t *testing.T) {
 	ctx, err := rootContext()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{CtxCORSAllowedOrigins, CtxFormRedirectOrigins, CtxOrgTimeZone, CtxLeadDuplicateWindow, CtxBusinessHours, CtxHolidays} {
+	for _, k := range []string{CtxCORSAllowedOrigins, CtxFormRedirectOrigins, CtxOrgTimeZone, CtxLeadDuplicateWindow, CtxBusinessHours, CtxHolidays, CtxAlarmEmail} {
 		if _, ok := ctx[k]; !ok {
 			t.Errorf("cdk.json has no context key %s", k)
 		}

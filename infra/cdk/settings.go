@@ -28,6 +28,8 @@ const (
 	CtxCheckInAfter        = "rapport:checkInAfter"         // Go duration, e.g. 720h
 	CtxFollowupOverdue     = "rapport:followupOverdueAfter" // Go duration, e.g. 24h
 	CtxSalesQueueEmail     = "rapport:salesQueueEmail"      // shared inbox for unassigned follow-ups' reminders
+	CtxAlarmEmail          = "rapport:alarmEmail"           // address the alarm topic mails; empty for none
+	CtxStage               = "rapport:stage"                // dev or prod; `make deploy STAGE=...` sets it
 )
 
 // Settings are the deployment's choices, read from CDK context and handed to
@@ -45,6 +47,9 @@ type Settings struct {
 	CheckInAfter        string
 	FollowupOverdue     string
 	SalesQueueEmail     string
+	// AlarmEmail is subscribed to the alarm topic when set. It is not
+	// passed to the functions.
+	AlarmEmail string
 }
 
 // SettingsFromContext reads the settings from the construct tree's context
@@ -103,6 +108,14 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 		}
 		if *v.into == "" {
 			*v.into = v.def
+		}
+	}
+	if s.AlarmEmail, err = contextString(node, CtxAlarmEmail); err != nil {
+		return Settings{}, err
+	}
+	if s.AlarmEmail != "" {
+		if a, err := mail.ParseAddress(s.AlarmEmail); err != nil || a.Address != s.AlarmEmail {
+			return Settings{}, fmt.Errorf("%s: %q is not an email address such as ops@example.com", CtxAlarmEmail, s.AlarmEmail)
 		}
 	}
 	// The table and bus names are tokens until deployment; any non-empty

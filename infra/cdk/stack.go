@@ -3,21 +3,61 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/dynamo/schema"
 )
 
-// DefaultBusName is the EventBridge bus the relay publishes to.
-const DefaultBusName = "rapport"
+// Stage is a separate deployment of the whole system from the same app:
+// its own stack, table, user pool, bus and alarms.
+type Stage string
+
+// Stages. Dev is for trying changes and may be destroyed with its data;
+// prod keeps its table and user pool when the stack is deleted and refuses
+// to delete them while it exists.
+const (
+	StageDev  Stage = "dev"
+	StageProd Stage = "prod"
+)
+
+// ParseStage reads a stage name as `make deploy STAGE=...` gives it.
+func ParseStage(s string) (Stage, error) {
+	switch st := Stage(strings.TrimSpace(s)); st {
+	case StageDev, StageProd:
+		return st, nil
+	}
+	return "", fmt.Errorf("stage %q: must be %s or %s", s, StageDev, StageProd)
+}
+
+// StackName is the CloudFormation stack of a stage, e.g. "Rapport-dev".
+func (st Stage) StackName() string { return "Rapport-" + string(st) }
+
+// BusName is the EventBridge bus of a stage; bus names are unique per
+// account and region, so each stage has its own.
+func (st Stage) BusName() string { return "rapport-" + string(st) }
+
+// retained reports whether the stage keeps its data beyond the stack.
+func (st Stage) retained() bool { return st == StageProd }
+
+// removalPolicy is what deleting the stack does to a resource holding data.
+func (st Stage) removalPolicy() awscdk.RemovalPolicy {
+	if st.retained() {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
+}
 
 // RapportStackProps configures the stack. Only StackProps is needed for a
 // real deployment; the rest exists so that tests can synthesize without a
@@ -29,7 +69,10 @@ type RapportStackProps struct {
 	// AssetDir holds NAME/bootstrap for every function (what `make build`
 	// writes). Empty means dist at the repository root, seen from infra/cdk.
 	AssetDir string
-	// BusName names the event bus; empty means DefaultBusName.
+	// Stage is the deployment; empty means StageProd, the one that keeps
+	// its data, so a stack built without one errs on the side of keeping.
+	Stage Stage
+	// BusName names the event bus; empty means the stage's BusName.
 	BusName string
 }
 
@@ -60,13 +103,28 @@ var DefaultAssetDir = filepath.Join("..", "..", "dist")
 // rapportStack carries what the parts of the stack share while it is built.
 type rapportStack struct {
 	stack     awscdk.Stack
+	stage     Stage
 	man       Manifest
 	settings  Settings
 	assetDir  string
 	table     awsdynamodb.Table
 	bus       awsevents.EventBus
 	functions map[string]awslambda.Function
-	eventDLQ  awssqs.Queue // created on first use: rule and schedule targets, async failures
+	// schedulerRoles are the roles EventBridge Scheduler invokes each
+	// function with, by function name, made on first use.
+	schedulerRoles map[string]awsiam.Role
+	eventDLQ       awssqs.Queue // created on first use: rule and schedule targets, async failures
+	queues         []deadLetterQueue
+	api            awsapigatewayv2.HttpApi
+	alarms         alarmSet
+}
+
+// deadLetterQueue is a queue where failures wait for a person, with what
+// fills it, for its alarm.
+type deadLetterQueue struct {
+	id    string
+	queue awssqs.Queue
+	what  string
 }
 
 // NewRapportStack builds the whole of Rapport: table, functions, HTTP API
@@ -89,9 +147,16 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 	if assetDir == "" {
 		assetDir = DefaultAssetDir
 	}
+	stage := props.Stage
+	if stage == "" {
+		stage = StageProd
+	}
+	if _, err := ParseStage(string(stage)); err != nil {
+		panic(fmt.Sprintf("rapport: %v", err))
+	}
 	busName := props.BusName
 	if busName == "" {
-		busName = DefaultBusName
+		busName = stage.BusName()
 	}
 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -105,12 +170,15 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 
 	s := &rapportStack{
 		stack:     stack,
+		stage:     stage,
 		man:       man,
 		settings:  settings,
 		assetDir:  assetDir,
 		functions: map[string]awslambda.Function{},
+
+		schedulerRoles: map[string]awsiam.Role{},
 	}
-	s.table = newTable(stack, schema.Rapport)
+	s.table = newTable(stack, schema.Rapport, stage)
 	s.bus = awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{
 		EventBusName: jsii.String(busName),
 		Description:  jsii.String("Rapport's domain events, published by the relay from the table's outbox."),
@@ -121,6 +189,7 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 	}
 	s.addStreamSources()
 	api, pool, client := s.addHTTPAPI()
+	s.api = api
 	if s.settings.AppURL == "" {
 		// Links in staff email point at the API unless the deployer names
 		// an app of their own.
@@ -130,6 +199,7 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 	}
 	s.addRules()
 	s.addSchedules()
+	s.addAlarms()
 
 	// The $default stage serves at the API's endpoint itself; no trailing
 	// slash, so "$ApiUrl/leads" is the leads route.
@@ -138,11 +208,12 @@ func NewRapportStack(scope constructs.Construct, id string, props *RapportStackP
 	output(stack, "UserPoolClientId", client.UserPoolClientId(), "Cognito app client: the JWT audience")
 	output(stack, "TableName", s.table.TableName(), "DynamoDB table")
 	output(stack, "EventBusName", s.bus.EventBusName(), "EventBridge bus")
+	output(stack, "AlarmTopicArn", s.alarms.topic.TopicArn(), "SNS topic every alarm notifies; subscribe people to it")
 	return stack
 }
 
 // newTable creates the table exactly as t describes it.
-func newTable(scope constructs.Construct, t schema.Table) awsdynamodb.Table {
+func newTable(scope constructs.Construct, t schema.Table, stage Stage) awsdynamodb.Table {
 	str := func(name string) *awsdynamodb.Attribute {
 		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
 	}
@@ -155,8 +226,10 @@ func newTable(scope constructs.Construct, t schema.Table) awsdynamodb.Table {
 		},
 		TimeToLiveAttribute: jsii.String(t.TTLAttribute),
 		Stream:              awsdynamodb.StreamViewType(t.Stream),
-		// The table is the CRM's data: deleting the stack must not delete it.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		// The table is the CRM's data: in prod, deleting the stack keeps it
+		// and CloudFormation cannot delete it while protection is on.
+		RemovalPolicy:      stage.removalPolicy(),
+		DeletionProtection: jsii.Bool(stage.retained()),
 	})
 	for _, ix := range t.Indexes {
 		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
@@ -169,14 +242,23 @@ func newTable(scope constructs.Construct, t schema.Table) awsdynamodb.Table {
 	return table
 }
 
-// queue creates a dead-letter queue: kept for the longest SQS allows, so an
-// operator back from a fortnight's leave still finds what failed.
-func queue(scope constructs.Construct, id string) awssqs.Queue {
-	return awssqs.NewQueue(scope, jsii.String(id), &awssqs.QueueProps{
+// deadLetterQueue creates a dead-letter queue: kept for the longest SQS
+// allows, so an operator back from a fortnight's leave still finds what
+// failed. Every queue made here gets an alarm (addAlarms) that fires on its
+// first message; what says what lands in it.
+func (s *rapportStack) deadLetterQueue(id, what string) awssqs.Queue {
+	q := awssqs.NewQueue(s.stack, jsii.String(id), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
 	})
+	cdknag.NagSuppressions_AddResourceSuppressions(q, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is itself a dead-letter queue: a message here waits for a person, " +
+			"who is paged by the queue's alarm on the first one; a queue behind it would only hide it further."),
+	}}, nil)
+	s.queues = append(s.queues, deadLetterQueue{id: id, queue: q, what: what})
+	return q
 }
 
 // eventDeadLetterQueue returns the queue that receives events no rule or
@@ -185,7 +267,7 @@ func queue(scope constructs.Construct, id string) awssqs.Queue {
 // schedules has no idle queue.
 func (s *rapportStack) eventDeadLetterQueue() awssqs.Queue {
 	if s.eventDLQ == nil {
-		s.eventDLQ = queue(s.stack, "EventDeadLetterQueue")
+		s.eventDLQ = s.deadLetterQueue("EventDeadLetterQueue", "events and scheduled invocations that failed every retry")
 		output(s.stack, "EventDeadLetterQueueUrl", s.eventDLQ.QueueUrl(),
 			"Events and scheduled invocations that failed every retry")
 	}

@@ -22,6 +22,9 @@ func TestTable(t *testing.T) {
 		t.Errorf("deleting or replacing the stack would delete the CRM's data: DeletionPolicy %q, UpdateReplacePolicy %q",
 			table.DeletionPolicy, table.UpdateReplacePolicy)
 	}
+	if table.Properties["DeletionProtectionEnabled"] != true {
+		t.Errorf("the prod table may be deleted while the stack exists: DeletionProtectionEnabled %v", table.Properties["DeletionProtectionEnabled"])
+	}
 
 	var gsis []any
 	for _, ix := range schema.Rapport.Indexes {
@@ -112,7 +115,11 @@ func TestGrants(t *testing.T) {
 	table := tpl.ofType("AWS::DynamoDB::Table")[0]
 	bus := tpl.ofType("AWS::Events::EventBus")[0]
 	tableArn, streamArn, busArn := getAtt(table, "Arn"), getAtt(table, "StreamArn"), getAtt(bus, "Arn")
-	indexArns := map[string]any{"Fn::Join": []any{"", []any{tableArn, "/index/*"}}}
+	// Each index by name, not "index/*".
+	var indexArns []any
+	for _, ix := range schema.Rapport.Indexes {
+		indexArns = append(indexArns, map[string]any{"Fn::Join": []any{"", []any{tableArn, "/index/" + ix.Name}}})
+	}
 
 	writes := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 	reads := []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
@@ -124,8 +131,13 @@ func TestGrants(t *testing.T) {
 					t.Errorf("%s on the table: %v, want %v", a, got, want)
 				}
 			}
-			if f.Table != manifest.NoTable && !allows(sts, "dynamodb:Query", is(indexArns)) {
-				t.Errorf("cannot query the indexes")
+			for _, ix := range indexArns {
+				if f.Table != manifest.NoTable && !allows(sts, "dynamodb:Query", is(ix)) {
+					t.Errorf("cannot query index %s", jsonOf(ix))
+				}
+			}
+			if allows(sts, "dynamodb:Query", func(r any) bool { return strings.HasSuffix(joined(r), "/index/*") }) {
+				t.Errorf("may query every index, present and future")
 			}
 			for _, a := range writes {
 				if got, want := allows(sts, a, anyResource), f.Table == manifest.ReadWrite; got != want {
@@ -146,6 +158,24 @@ func TestGrants(t *testing.T) {
 			}
 			if got := allows(sts, "dynamodb:GetRecords", is(streamArn)); got != (f.Kind == manifest.Stream) {
 				t.Errorf("reads the table's stream: %v, want %v", got, f.Kind == manifest.Stream)
+			}
+
+			// Logs go to the function's own log group, not to every group
+			// as AWSLambdaBasicExecutionRole would allow.
+			logs := getAtt(str(obj(obj(tpl.doc.Resources[tpl.function(t, f.Name)].Properties["LoggingConfig"])["LogGroup"])["Ref"]), "Arn")
+			for _, s := range sts {
+				for _, a := range s.Actions {
+					if strings.HasPrefix(a, "logs:") && !same(s.Resources, []any{logs}) {
+						t.Errorf("%s on %v, want only the function's log group %v", a, s.Resources, logs)
+					}
+				}
+			}
+			if !allows(sts, "logs:PutLogEvents", is(logs)) {
+				t.Errorf("cannot write to its log group")
+			}
+			role := str(list(obj(tpl.doc.Resources[tpl.function(t, f.Name)].Properties["Role"])["Fn::GetAtt"])[0])
+			if mp := tpl.doc.Resources[role].Properties["ManagedPolicyArns"]; mp != nil {
+				t.Errorf("role has managed policies %v", mp)
 			}
 
 			// Nothing beyond that: every action is one the entry accounts for,
@@ -182,6 +212,9 @@ func accountedFor(f manifest.Function, action string) bool {
 		return f.PublishEvents && verb == "PutEvents"
 	case "ses":
 		return f.SendEmail && verb == "SendEmail"
+	case "logs":
+		// its own log group only; TestGrants checks the resource
+		return verb == "CreateLogStream" || verb == "PutLogEvents"
 	case "sqs":
 		// the dead-letter queue of its stream source or of its async invocations
 		return (f.Kind == manifest.Stream || f.Kind == manifest.Event) &&
@@ -194,9 +227,9 @@ func TestBusAndOutputs(t *testing.T) {
 	tpl := realTemplate()
 	check(t, func() {
 		tpl.ResourceCountIs(jsii.String("AWS::Events::EventBus"), jsii.Number(1))
-		tpl.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": DefaultBusName})
+		tpl.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": StageProd.BusName()})
 	})
-	for _, name := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "EventBusName"} {
+	for _, name := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "EventBusName", "AlarmTopicArn"} {
 		if _, ok := tpl.doc.Outputs[name]; !ok {
 			t.Errorf("no output %s", name)
 		}

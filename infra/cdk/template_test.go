@@ -60,7 +60,8 @@ var testContext = map[string]any{
 }
 
 // sampleManifest is the real manifest plus what it does not have yet: event
-// functions with other access needs, a rule and a schedule.
+// functions with other access needs, a rule, a weekly schedule and one
+// firing every minute.
 func sampleManifest() *Manifest {
 	m := DefaultManifest()
 	m.Functions = append(slices.Clone(m.Functions),
@@ -68,32 +69,28 @@ func sampleManifest() *Manifest {
 		manifest.Function{Name: "mailer", Kind: manifest.Event, Description: "Weekly report", SendEmail: true},
 	)
 	m.Rules = []manifest.Rule{{Name: "kpis-leads", Source: "rapport.leads", DetailTypes: []string{"lead.captured", "lead.converted"}, Function: "kpis"}}
-	m.Schedules = []manifest.Schedule{{Name: "weekly-report", Expression: "cron(0 6 ? * MON *)", Function: "mailer", DetailType: "report.weekly"}}
+	m.Schedules = []manifest.Schedule{
+		{Name: "weekly-report", Expression: "cron(0 6 ? * MON *)", Function: "mailer", DetailType: "report.weekly"},
+		// like the reminders sweep: every minute, so its silence pages someone
+		{Name: "sample-sweep", Expression: "rate(1 minute)", Function: "kpis", DetailType: "sample.sweep"},
+	}
 	return &m
 }
 
 var (
-	realTemplate   = sync.OnceValue(func() *template { return synth(nil, testContext) })
-	sampleTemplate = sync.OnceValue(func() *template { return synth(sampleManifest(), testContext) })
+	realTemplate   = sync.OnceValue(func() *template { return synth(nil, testContext, StageProd) })
+	sampleTemplate = sync.OnceValue(func() *template { return synth(sampleManifest(), testContext, StageProd) })
+	devTemplate    = sync.OnceValue(func() *template { return synth(nil, testContext, StageDev) })
 )
 
-// synth builds the stack for m (nil: the real manifest) with dummy binaries,
-// so the tests need no `make build`.
-func synth(m *Manifest, ctx map[string]any) *template {
+// synth builds the stack of stage for m (nil: the real manifest) with dummy
+// binaries, so the tests need no `make build`.
+func synth(m *Manifest, ctx map[string]any, stage Stage) *template {
 	man := DefaultManifest()
 	if m != nil {
 		man = *m
 	}
-	assets := mkdirTemp("rapport-cdk-assets-")
-	for _, f := range man.Functions {
-		dir := filepath.Join(assets, f.Name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			panic(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("not a binary: "+f.Name), 0o755); err != nil {
-			panic(err)
-		}
-	}
+	assets := dummyAssets(man)
 	out := mkdirTemp("rapport-cdk-out-")
 	merged, err := rootContext()
 	if err != nil {
@@ -103,7 +100,7 @@ func synth(m *Manifest, ctx map[string]any) *template {
 		merged[k] = v
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &merged})
-	stack := NewRapportStack(app, "Test", &RapportStackProps{Manifest: m, AssetDir: assets})
+	stack := NewRapportStack(app, "Test", &RapportStackProps{Manifest: m, AssetDir: assets, Stage: stage})
 	tpl := assertions.Template_FromStack(stack, nil)
 	body, err := json.Marshal(tpl.ToJSON())
 	if err != nil {
@@ -114,6 +111,22 @@ func synth(m *Manifest, ctx map[string]any) *template {
 		panic(err)
 	}
 	return t
+}
+
+// dummyAssets writes a stand-in bootstrap for every function of man, so
+// the tests need no `make build`, and returns their directory.
+func dummyAssets(man Manifest) string {
+	assets := mkdirTemp("rapport-cdk-assets-")
+	for _, f := range man.Functions {
+		dir := filepath.Join(assets, f.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			panic(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("not a binary: "+f.Name), 0o755); err != nil {
+			panic(err)
+		}
+	}
+	return assets
 }
 
 // template is a synthesized template: the CDK's assertions and the same

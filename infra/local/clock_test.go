@@ -90,7 +90,7 @@ func (c *chain) registry() *local.Registry {
 				}
 				return lambdaevents.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "{}"}, nil
 			}
-		}},
+		}, "staff": app.Staff, "followups": app.Followups},
 		Stream: map[string]func(app.Deps) app.StreamHandler{"relay": func(d app.Deps) app.StreamHandler {
 			return func(ctx context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
 				for _, r := range e.Records {
@@ -110,6 +110,7 @@ func (c *chain) registry() *local.Registry {
 			}
 		}},
 		Event: map[string]func(app.Deps) app.EventHandler{
+			"reminders": app.Reminders,
 			"run":   run,
 			"block": block,
 			"trivial": func(app.Deps) app.EventHandler {

@@ -30,6 +30,7 @@ import (
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/app"
 	"github.com/rapportcrm/rapport/shared/email"
+	"github.com/rapportcrm/rapport/shared/httpapi/openapitest"
 )
 
 // stubs is a registry of stand-in handlers wired like the real ones: the
@@ -381,6 +382,7 @@ func TestRealHandlersCaptureAFormLead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		openapitest.CheckHTTP(t, req, resp)
 		resp.Body.Close()
 		return resp.StatusCode
 	}

@@ -64,6 +64,19 @@ type Route struct {
 	// Role is the least role the caller needs; Public routes have no
 	// authorizer. The handler checks the role again.
 	Role Role
+	// Query names the query parameters the route reads. The adapter
+	// refuses any other on a staff route with 400 naming it, so a misspelt
+	// filter is not silently ignored. Public routes ignore unknown ones:
+	// pages add their own, such as tracking parameters.
+	Query []string
+	// Accepts lists the media types a request body may have; any other is
+	// refused with 415 naming these. Empty means application/json for
+	// POST, PUT and PATCH, and no body for other methods.
+	Accepts []string
+	// Produces lists the media types the route answers with (problem+json
+	// errors aside); a request whose Accept allows none of them gets 406.
+	// Empty means application/json.
+	Produces []string
 }
 
 // Key returns the route key, "METHOD /path".
@@ -132,9 +145,12 @@ var Functions = []Function{
 
 // Routes lists every HTTP route.
 var Routes = []Route{
-	{Method: "POST", Path: "/leads", Function: "leads", Role: Public},
+	{Method: "POST", Path: "/leads", Function: "leads", Role: Public,
+		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data", "application/json"},
+		Produces: []string{"application/json", "text/html"}},
 	{Method: "OPTIONS", Path: "/leads", Function: "leads", Role: Public},
-	{Method: "GET", Path: "/leads", Function: "leads", Role: Agent},
+	{Method: "GET", Path: "/leads", Function: "leads", Role: Agent,
+		Query: []string{"status", "owner", "source", "created_from", "created_to", "limit", "cursor"}},
 	{Method: "GET", Path: "/leads/{id}", Function: "leads", Role: Agent},
 	{Method: "PATCH", Path: "/leads/{id}", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/leads/{id}/activities", Function: "leads", Role: Agent},
@@ -142,13 +158,15 @@ var Routes = []Route{
 	{Method: "GET", Path: "/customers/{id}", Function: "leads", Role: Agent},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
-	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent},
+	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,
+		Query: []string{"owner", "when", "limit", "cursor"}},
 	{Method: "GET", Path: "/followups/{id}", Function: "followups", Role: Agent},
 	{Method: "PATCH", Path: "/followups/{id}", Function: "followups", Role: Agent},
 
 	{Method: "GET", Path: "/me", Function: "staff", Role: Agent},
 	{Method: "PUT", Path: "/me", Function: "staff", Role: Agent},
-	{Method: "GET", Path: "/staff", Function: "staff", Role: Admin},
+	{Method: "GET", Path: "/staff", Function: "staff", Role: Admin,
+		Query: []string{"team", "role", "limit", "cursor"}},
 	{Method: "GET", Path: "/staff/{sub}", Function: "staff", Role: Admin},
 	{Method: "PATCH", Path: "/staff/{sub}", Function: "staff", Role: Admin},
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rapportcrm/rapport/infra/manifest"
+	"github.com/rapportcrm/rapport/shared/httpapi/openapitest"
 )
 
 // The OpenAPI document and the route table describe one API: every route
@@ -51,5 +52,23 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	slices.Sort(routes)
 	if !slices.Equal(documented, routes) {
 		t.Errorf("docs/openapi.json documents\n  %v\nthe manifest routes\n  %v", documented, routes)
+	}
+}
+
+// The document itself is valid OpenAPI 3.1: it passes the specification's
+// own schema, so the tools that read it (and the response checks in the
+// handler tests) see what it means.
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	v, err := openapitest.Validator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, errs := v.ValidateDocument(); !ok {
+		for _, e := range errs {
+			t.Errorf("%s: %s (line %d)", e.Message, e.Reason, e.SpecLine)
+			for _, f := range e.SchemaValidationErrors {
+				t.Errorf("  %s: %s", f.FieldPath, f.Reason)
+			}
+		}
 	}
 }

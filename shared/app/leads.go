@@ -25,6 +25,7 @@ func Leads(d Deps) HTTPHandler {
 		TimeZone:        d.Config.TimeZone,
 		Followups:       &dynamo.FollowupStore{Client: d.DynamoDB, Table: d.Config.TableName},
 	}
+	api.DecorateCORS(h.CORS)
 	h.Register(api)
 	return api.Serve
 }

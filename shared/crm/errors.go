@@ -12,7 +12,8 @@ import (
 
 // Error codes. The HTTP adapter maps each to one status, in one table.
 const (
-	EINVALID              = "invalid"               // the input breaks a rule; FieldErrors say which
+	EMALFORMED            = "malformed"             // the request is not well-formed (a body that is not JSON, an unknown query parameter)
+	EINVALID              = "invalid"               // well-formed input breaks a rule; FieldErrors say which
 	ENOTFOUND             = "not_found"             // no such record
 	ECONFLICT             = "conflict"              // the record's state does not allow the change
 	EPRECONDITION         = "precondition_failed"   // If-Match names a stale version
@@ -21,8 +22,15 @@ const (
 	EFORBIDDEN            = "forbidden"             // the caller's role is too low
 	ETOOLARGE             = "too_large"             // the body is over its limit
 	EUNSUPPORTED          = "unsupported_media"     // the body's content type is not accepted
+	ENOTACCEPTABLE        = "not_acceptable"        // the caller accepts no media type the route answers with
+	ETOOMANY              = "too_many_requests"     // the caller sent more than its share; retry later
+	EUNAVAILABLE          = "unavailable"           // a dependency is overloaded or down; retry later
 	EINTERNAL             = "internal"              // anything else; the caller sees no detail
 )
+
+// Temporary reports whether a caller may succeed by sending the same
+// request again later, unchanged.
+func Temporary(code string) bool { return code == ETOOMANY || code == EUNAVAILABLE }
 
 // FieldError names one field and what is wrong with it.
 type FieldError struct {

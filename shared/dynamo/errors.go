@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/rapportcrm/rapport/shared/crm"
 )
@@ -64,8 +66,30 @@ func retryConflicts(write func() error) error {
 }
 
 // internal wraps an SDK error with what the store was doing. The HTTP
-// adapter logs it and shows the caller nothing of it.
-func internal(op string, err error) error { return fmt.Errorf("%s: %w", op, err) }
+// adapter logs it and shows the caller nothing of it. DynamoDB throttling
+// or a fault of its own that outlasted the SDK's retries is also
+// crm.EUNAVAILABLE, so callers are told to come back (503 and Retry-After)
+// instead of that the request was wrong.
+func internal(op string, err error) error {
+	if transient(err) {
+		return fmt.Errorf("%s: %w: %w", op, err, errUnavailable)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+var errUnavailable = crm.Errorf(crm.EUNAVAILABLE, "the database is busy; try again shortly")
+
+// transientCodes are DynamoDB's error codes for throttling and for its own
+// passing faults.
+var transientCodes = []string{
+	"ProvisionedThroughputExceededException", "RequestLimitExceeded", "ThrottlingException",
+	"InternalServerError", "ServiceUnavailable",
+}
+
+func transient(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && slices.Contains(transientCodes, ae.ErrorCode())
+}
 
 func conditionFailed(err error) bool {
 	var cf *types.ConditionalCheckFailedException

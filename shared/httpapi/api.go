@@ -35,7 +35,7 @@ type Response = lambdaevents.APIGatewayV2HTTPResponse
 type HandlerFunc func(ctx context.Context, r *Request) (Response, error)
 
 type route struct {
-	role    manifest.Role
+	manifest.Route
 	handler HandlerFunc
 }
 
@@ -43,6 +43,9 @@ type route struct {
 type API struct {
 	routes map[string]route
 	log    *slog.Logger
+	// cors decorates every answer on a public route, the adapter's own
+	// refusals included, so a page's script can read why it was refused.
+	cors *CORS
 }
 
 // New returns an API that logs internal errors to log.
@@ -50,11 +53,16 @@ func New(log *slog.Logger) *API {
 	return &API{routes: map[string]route{}, log: log}
 }
 
-// Handle serves r: its route key (e.g. "POST /leads/{id}/convert") and
-// least role come from the manifest, so gateway and handler agree.
+// Handle serves r: its route key (e.g. "POST /leads/{id}/convert"), least
+// role, query parameters and media types come from the manifest, so gateway,
+// adapter and handler agree.
 func (a *API) Handle(r manifest.Route, h HandlerFunc) {
-	a.routes[r.Key()] = route{role: r.Role, handler: h}
+	a.routes[r.Key()] = route{Route: r, handler: h}
 }
+
+// DecorateCORS makes every answer on a public route carry c's allowance for
+// a listed origin.
+func (a *API) DecorateCORS(c CORS) { a.cors = &c }
 
 // Serve is the Lambda handler. It never returns an error: every failure is
 // an HTTP answer, and an internal one is logged with the request id only.
@@ -64,10 +72,19 @@ func (a *API) Serve(ctx context.Context, ev lambdaevents.APIGatewayV2HTTPRequest
 		return Problem(crm.Errorf(crm.ENOTFOUND, "no route %s", ev.RouteKey)), nil
 	}
 	req := &Request{APIGatewayV2HTTPRequest: ev, Caller: callerOf(ev)}
-	if rt.role != manifest.Public {
-		if err := req.Caller.Need(rt.role); err != nil {
+	if rt.Role != manifest.Public {
+		if err := req.Caller.Need(rt.Role); err != nil {
 			return Problem(err), nil
 		}
+	} else if a.cors != nil && rt.Method != "OPTIONS" {
+		defer func() { resp = a.cors.Decorate(req, resp) }()
+	}
+	if err := conform(rt.Route, req); err != nil {
+		resp := Problem(err)
+		if crm.ErrorCode(err) == crm.EUNSUPPORTED {
+			resp = unsupported(rt.Route, resp)
+		}
+		return resp, nil
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -78,8 +95,12 @@ func (a *API) Serve(ctx context.Context, ev lambdaevents.APIGatewayV2HTTPRequest
 	}()
 	resp, err := rt.handler(ctx, req)
 	if err != nil {
-		if crm.ErrorCode(err) == crm.EINTERNAL {
+		switch code := crm.ErrorCode(err); {
+		case code == crm.EINTERNAL:
 			a.log.ErrorContext(ctx, "request failed", "route", ev.RouteKey,
+				"request_id", ev.RequestContext.RequestID, "error", err.Error())
+		case crm.Temporary(code):
+			a.log.WarnContext(ctx, "request refused for now", "route", ev.RouteKey,
 				"request_id", ev.RequestContext.RequestID, "error", err.Error())
 		}
 		return Problem(err), nil

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"mime"
@@ -23,7 +24,7 @@ func (r *Request) Body(limit int) ([]byte, error) {
 	}
 	b, err := base64.StdEncoding.DecodeString(r.APIGatewayV2HTTPRequest.Body)
 	if err != nil {
-		return nil, crm.Errorf(crm.EINVALID, "the body is not valid base64")
+		return nil, malformed("body", "is not valid base64")
 	}
 	if len(b) > limit {
 		return nil, tooLarge
@@ -46,21 +47,31 @@ const maxJSONBody = 16 << 10
 
 // DecodeJSON reads a JSON object body into v. Unknown fields are an error
 // naming the field, so a typo is not silently ignored on staff routes.
+//
+// Not well-formed JSON is EMALFORMED (400); well-formed JSON of the wrong
+// shape (an array, a field of the wrong type, an unknown field) is
+// EINVALID (422).
 func (r *Request) DecodeJSON(v any) error {
-	if mt, _ := r.MediaType(); mt != "application/json" {
-		return crm.Errorf(crm.EUNSUPPORTED, "send the body as application/json")
-	}
 	b, err := r.Body(maxJSONBody)
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	if len(bytes.TrimSpace(b)) == 0 {
+		return malformed("body", "is empty; send a JSON object")
+	}
+	if mt, _ := r.MediaType(); !isJSON(mt) {
+		return crm.Errorf(crm.EUNSUPPORTED, "send the body as application/json")
+	}
+	if !json.Valid(b) {
+		return malformed("body", "is not well-formed JSON")
+	}
+	if b = bytes.TrimSpace(b); b[0] != '{' {
+		return &crm.Error{Code: crm.EINVALID, Message: "invalid body", Fields: []crm.FieldError{{Field: "body", Reason: "must be a JSON object"}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
-	}
-	if dec.More() {
-		return crm.Errorf(crm.EINVALID, "the body must be one JSON object")
 	}
 	return nil
 }
@@ -71,8 +82,6 @@ func jsonError(err error) error {
 	switch e := err.(type) {
 	case *json.UnmarshalTypeError:
 		field, reason = e.Field, "must be a JSON "+jsonKind(e.Type.Kind().String())
-	case *json.SyntaxError:
-		field, reason = "body", "is not valid JSON"
 	default:
 		msg := err.Error()
 		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {

@@ -53,7 +53,7 @@ func ParseForm(mediaType string, params map[string]string, body []byte) (FormInp
 	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return FormInput{}, invalidBody("is not valid form encoding")
+			return FormInput{}, malformed("body", "is not well-formed form encoding")
 		}
 		return fromValues(vals)
 	case "multipart/form-data":
@@ -106,7 +106,7 @@ func customName(name string) (string, bool) {
 
 func parseMultipart(boundary string, body []byte) (FormInput, error) {
 	if boundary == "" {
-		return FormInput{}, invalidBody("multipart/form-data needs a boundary")
+		return FormInput{}, malformed("body", "multipart/form-data needs a boundary")
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	vals := map[string][]string{}
@@ -116,14 +116,14 @@ func parseMultipart(boundary string, body []byte) (FormInput, error) {
 			break
 		}
 		if err != nil {
-			return FormInput{}, invalidBody("is not valid multipart/form-data")
+			return FormInput{}, malformed("body", "is not well-formed multipart/form-data")
 		}
 		if p.FileName() != "" {
 			continue // files are not accepted; the field is ignored
 		}
 		b, err := io.ReadAll(io.LimitReader(p, MaxFormBody))
 		if err != nil {
-			return FormInput{}, invalidBody("is not valid multipart/form-data")
+			return FormInput{}, malformed("body", "is not well-formed multipart/form-data")
 		}
 		vals[p.FormName()] = append(vals[p.FormName()], string(b))
 	}
@@ -131,8 +131,11 @@ func parseMultipart(boundary string, body []byte) (FormInput, error) {
 }
 
 func parseJSONForm(body []byte) (FormInput, error) {
+	if !json.Valid(body) {
+		return FormInput{}, malformed("body", "is not well-formed JSON")
+	}
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return FormInput{}, invalidBody("must be a JSON object")
 	}
 	var in FormInput

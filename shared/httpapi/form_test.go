@@ -63,7 +63,7 @@ func TestParseFormLimits(t *testing.T) {
 	if _, err := ParseForm("text/plain", nil, []byte("x")); crm.ErrorCode(err) != crm.EUNSUPPORTED {
 		t.Errorf("text/plain: %v", err)
 	}
-	if _, err := ParseForm("multipart/form-data", nil, []byte("x")); crm.ErrorCode(err) != crm.EINVALID {
+	if _, err := ParseForm("multipart/form-data", nil, []byte("x")); crm.ErrorCode(err) != crm.EMALFORMED {
 		t.Errorf("multipart without boundary: %v", err)
 	}
 }

@@ -63,7 +63,7 @@ func (h *Leads) capture(ctx context.Context, r *Request) (Response, error) {
 	resp, err := h.captureResponse(ctx, r, browser)
 	if err != nil {
 		var e *crm.Error
-		if browser && errors.As(err, &e) && e.Code == crm.EINVALID {
+		if browser && errors.As(err, &e) && (e.Code == crm.EINVALID || e.Code == crm.EMALFORMED) {
 			resp, err = HTML(StatusOf(err), invalidPage(e)), nil
 		} else {
 			resp, err = Problem(err), nil

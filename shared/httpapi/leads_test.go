@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/shared/app"
 	"github.com/rapportcrm/rapport/shared/config"
 	"github.com/rapportcrm/rapport/shared/dynamo/dynamotest"
+	"github.com/rapportcrm/rapport/shared/httpapi/openapitest"
 )
 
 // api is the leads function's real handler over a fresh table, called with
@@ -88,7 +91,22 @@ func (a *api) do(r req) lambdaevents.APIGatewayV2HTTPResponse {
 	if err != nil {
 		a.t.Fatalf("%s: handler returned an error: %v", r.route, err)
 	}
+	if documented(r.route) {
+		openapitest.Check(a.t, ev, resp)
+	}
 	return resp
+}
+
+// documented reports whether route is one the API has; tests also send
+// requests to routes that do not exist.
+func documented(route string) bool {
+	return slices.ContainsFunc(manifest.Routes, func(r manifest.Route) bool { return r.Key() == route })
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	openapitest.Report("shared/httpapi")
+	os.Exit(code)
 }
 
 func decode(t *testing.T, resp lambdaevents.APIGatewayV2HTTPResponse) map[string]any {
@@ -227,7 +245,9 @@ func TestBadSubmissionsNameTheFieldAndChangeNothing(t *testing.T) {
 		{"bad page url", jsonClient, `{"email":"a@example.com","page_url":"javascript:alert(1)"}`, 422, "page_url"},
 		{"object for a string", jsonClient, `{"email":{"x":1}}`, 422, "email"},
 		{"bad custom name", jsonClient, `{"email":"a@example.com","custom":{"Bad Name":"x"}}`, 422, "custom.Bad Name"},
-		{"not JSON", jsonClient, `{"email":`, 422, "body"},
+		{"not JSON", jsonClient, `{"email":`, 400, "body"},
+		{"JSON but not an object", jsonClient, `["a@example.com"]`, 422, "body"},
+		{"not form encoding", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "email=%zz", 400, "body"},
 		{"too large", jsonClient, `{"email":"a@example.com","message":"` + strings.Repeat("x", 33<<10) + `"}`, 413, ""},
 		{"wrong type", map[string]string{"Content-Type": "text/plain"}, "email=a@example.com", 415, ""},
 	}

@@ -9,7 +9,11 @@ import (
 )
 
 // statuses is the one table from domain error codes to HTTP statuses.
+// A request that is not well-formed (RFC 9110: a body that is not JSON, a
+// query parameter the route does not take) is 400; 422 is kept for
+// well-formed input that breaks a rule.
 var statuses = map[string]int{
+	crm.EMALFORMED:            http.StatusBadRequest,
 	crm.EINVALID:              http.StatusUnprocessableEntity,
 	crm.ENOTFOUND:             http.StatusNotFound,
 	crm.ECONFLICT:             http.StatusConflict,
@@ -19,8 +23,16 @@ var statuses = map[string]int{
 	crm.EFORBIDDEN:            http.StatusForbidden,
 	crm.ETOOLARGE:             http.StatusRequestEntityTooLarge,
 	crm.EUNSUPPORTED:          http.StatusUnsupportedMediaType,
+	crm.ENOTACCEPTABLE:        http.StatusNotAcceptable,
+	crm.ETOOMANY:              http.StatusTooManyRequests,
+	crm.EUNAVAILABLE:          http.StatusServiceUnavailable,
 	crm.EINTERNAL:             http.StatusInternalServerError,
 }
+
+// RetryAfter is the Retry-After, in seconds, of a 429 or 503 answer: long
+// enough for DynamoDB's on-demand capacity to catch up, short enough that a
+// form's visitor is still there.
+const RetryAfter = "2"
 
 // problem is an RFC 9457 problem details document. Errors names the fields
 // at fault for invalid input.
@@ -42,11 +54,11 @@ func Problem(err error) Response {
 	if errors.As(err, &e) && code != crm.EINTERNAL {
 		p.Detail, p.Errors = e.Message, e.Fields
 	}
-	return Response{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/problem+json"},
-		Body:       mustJSON(p),
+	h := map[string]string{"Content-Type": "application/problem+json"}
+	if crm.Temporary(code) {
+		h["Retry-After"] = RetryAfter
 	}
+	return Response{StatusCode: status, Headers: h, Body: mustJSON(p)}
 }
 
 // StatusOf returns the HTTP status an error is answered with.

@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/infra/local/internal/invoke"
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/app"
+	"github.com/rapportcrm/rapport/shared/httpapi"
 )
 
 // Limits API Gateway applies that the local gateway applies too.
@@ -193,6 +194,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, rt *route, param
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		g.o.Log.Error("handler timed out", "route", rt.Key(), "request_id", requestID)
+		w.Header().Set("Retry-After", httpapi.RetryAfter)
 		writeMessage(w, http.StatusServiceUnavailable, "Service Unavailable")
 		return http.StatusServiceUnavailable
 	case err != nil:

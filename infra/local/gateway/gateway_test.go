@@ -449,6 +449,9 @@ func TestTimeoutAnswers503(t *testing.T) {
 	if resp.StatusCode != 503 || strings.TrimSpace(string(body)) != `{"message":"Service Unavailable"}` {
 		t.Errorf("got %d %s", resp.StatusCode, body)
 	}
+	if resp.Header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After")
+	}
 }
 
 func TestNewRefusesABrokenTable(t *testing.T) {

@@ -111,8 +111,8 @@ func (c *chain) registry() *local.Registry {
 		}},
 		Event: map[string]func(app.Deps) app.EventHandler{
 			"reminders": app.Reminders,
-			"run":   run,
-			"block": block,
+			"run":       run,
+			"block":     block,
 			"trivial": func(app.Deps) app.EventHandler {
 				return func(context.Context, lambdaevents.EventBridgeEvent) error { return nil }
 			},

@@ -89,7 +89,12 @@ test-cdk: deps ## run the CDK assertion tests (infra/cdk)
 
 .PHONY: bench
 bench: deps ## run the benchmarks (DynamoDB requests and capacity per operation, scorecard)
-	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -benchmem ./...
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -skip 'BenchmarkSweep10000' -benchmem ./...
+
+.PHONY: bench-sweep
+bench-sweep: deps ## time one sweep of 10,000 due timers on each local DynamoDB server (several minutes)
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench 'Sweep10000' -benchtime 1x -timeout 30m ./shared/dynamo/
+	$(WITH_DYNAMODB) ddblocal -- go test -run '^$$' -bench 'Sweep10000' -benchtime 1x -timeout 30m ./shared/dynamo/
 
 # STAGE picks the deployment: dev (default; may be destroyed) or prod (keeps
 # its table and user pool). Each is its own stack, Rapport-$(STAGE).

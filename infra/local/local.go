@@ -229,7 +229,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return fail(fmt.Errorf("%w (is the DynamoDB server at %s running?)", err, st.DynamoDBEndpoint))
 	}
 
-	outbox := &mail.Outbox{Dir: st.Outbox, From: cfg.MailFrom, Log: o.Log}
+	outbox := &mail.Outbox{Dir: st.Outbox, From: cfg.MailFrom, Log: o.Log, Now: o.Now} // dated by the stack's clock, frozen or not
 	st.Mailer = outbox
 
 	// The handlers, built as each Lambda's main builds its own. The bus

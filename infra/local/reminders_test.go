@@ -133,6 +133,9 @@ func TestFirstContactReminderEndToEnd(t *testing.T) {
 	if len(mails) != 1 {
 		t.Fatalf("outbox holds %d mails, want the one reminder", len(mails))
 	}
+	if !strings.HasPrefix(filepath.Base(mails[0]), "20260302T130") {
+		t.Errorf("the mail %s is not dated by the stack's clock (13:00 on 2 March)", filepath.Base(mails[0]))
+	}
 	mail, _ := os.ReadFile(mails[0])
 	for _, want := range []string{"sales@rapport.localhost", "First contact", "Ada Lovelace (Analytical Engines)", "/leads/"} {
 		if !strings.Contains(string(mail), want) {

@@ -38,7 +38,9 @@
 // one is taken as happening at that latest instant, so time never runs
 // backwards inside a clock; events that do not apply (pausing a paused
 // clock, resuming a running one, anything after Stop) are no-ops, so
-// replaying a history with repeated events gives the same clock.
+// replaying a history with repeated events gives the same clock. Queries
+// that take now (Elapsed, Status) answer for the present: now at or after
+// the latest event.
 package sla
 
 import (

@@ -87,9 +87,20 @@ test-ddblocal: deps ## run the store and relay tests against the official Dynamo
 test-cdk: deps ## run the CDK assertion tests (infra/cdk)
 	cd infra/cdk && go vet ./... && go test -count=1 ./...
 
+# The latency guards and the write-growth matrix are fixed work, not b.N
+# iterations; bench runs the in-process guard on dynoxide (the server of
+# make dev and make test), bench-latency the slower rest.
+LATENCY_BENCH := NewLeadLatency|WriteGrowth
+
 .PHONY: bench
-bench: deps ## run the benchmarks (DynamoDB requests and capacity per operation, scorecard)
-	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -skip 'BenchmarkSweep10000' -benchmem ./...
+bench: deps ## run the benchmarks (requests and capacity per operation, scorecard, latency growth)
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -skip '$(LATENCY_BENCH)|BenchmarkSweep10000' -benchmem ./...
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench 'NewLeadLatency$$' -benchtime 1x -timeout 30m ./infra/local/
+
+.PHONY: bench-latency
+bench-latency: deps ## the latency guard over HTTP on the make dev stack, and in process on DynamoDB Local
+	go test -run '^$$' -bench 'NewLeadLatencyHTTP$$' -benchtime 1x -timeout 60m ./infra/local/
+	$(WITH_DYNAMODB) ddblocal -- go test -run '^$$' -bench 'NewLeadLatency$$' -benchtime 1x -timeout 60m ./infra/local/
 
 .PHONY: bench-sweep
 bench-sweep: deps ## time one sweep of 10,000 due timers on each local DynamoDB server (several minutes)

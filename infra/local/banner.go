@@ -3,12 +3,11 @@ package local
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 )
 
 // printBanner tells a newcomer where everything is.
 func printBanner(w io.Writer, st *Stack) {
-	db := display(filepath.Join(st.Dir, dynamoDBFile)) + " (dynoxide at " + st.DynamoDBEndpoint + ")"
+	db := display(st.DynamoDBData) + " (" + st.DynamoDBServer + " at " + st.DynamoDBEndpoint + ")"
 	if st.DynamoDBPID == 0 {
 		db = st.DynamoDBEndpoint + " (AWS_ENDPOINT_URL_DYNAMODB)"
 	}

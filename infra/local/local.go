@@ -53,8 +53,6 @@ const (
 	DefaultTokenTTL = 12 * time.Hour
 	// DefaultSalesQueue receives the local reminders of unassigned tasks.
 	DefaultSalesQueue = "Sales team <sales@rapport.localhost>"
-	dynamoDBFile      = "dynamodb.db"
-	dynoxideLogFile   = "dynoxide.log"
 	outboxDirName     = "outbox"
 	shutdownDeadline  = 10 * time.Second
 )
@@ -70,8 +68,9 @@ type Options struct {
 	Addr string
 	// Getenv reads the settings (default os.Getenv): PORT, the functions'
 	// variables (TABLE_NAME, ORG_TIME_ZONE, CORS_ALLOWED_ORIGINS, …) and
-	// AWS_ENDPOINT_URL_DYNAMODB. When the last is empty Start runs dynoxide
-	// itself and points this process's SDK at it through the environment.
+	// AWS_ENDPOINT_URL_DYNAMODB. When the last is empty Start runs its own
+	// server (RAPPORT_DYNAMODB: dynoxide, the default, or ddblocal) and
+	// points this process's SDK at it through the environment.
 	Getenv func(string) string
 	// Registry builds the handlers (default DefaultRegistry()). Tests put
 	// stubs here.
@@ -110,9 +109,13 @@ type Stack struct {
 	// Dir is the data directory; Outbox the folder mail goes to.
 	Dir, Outbox string
 	// DynamoDBEndpoint is the DynamoDB server in use; DynamoDBPID is the
-	// dynoxide child's process id, 0 when the server was given.
+	// process id of the server the stack started, 0 when the server was
+	// given. DynamoDBServer names that server (ddblocal or dynoxide) and
+	// DynamoDBData is where it keeps the data.
 	DynamoDBEndpoint string
 	DynamoDBPID      int
+	DynamoDBServer   string
+	DynamoDBData     string
 	// Table is the table's name.
 	Table string
 	// Auth mints tokens the stack accepts.
@@ -190,25 +193,20 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	st.Auth = auth.New(key, o.Now)
 
-	// DynamoDB: the server named by the SDK's own variable, else dynoxide.
-	var dbDone <-chan struct{} // closed if dynoxide exits
+	// DynamoDB: the server named by the SDK's own variable, else our own.
+	var dbDone <-chan struct{} // closed if our server exits
+	var dbLog string
 	if endpoint := o.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); endpoint != "" {
 		st.DynamoDBEndpoint = endpoint
 	} else {
-		logFile, err := os.OpenFile(filepath.Join(o.Dir, dynoxideLogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return fail(fmt.Errorf("open dynoxide's log: %w", err))
-		}
-		cleanup = append(cleanup, func(context.Context) error { return logFile.Close() })
-		srv, err := dynamodbserver.Start(ctx, dynamodbserver.Options{
-			Binary: o.Dynoxide, DBPath: filepath.Join(o.Dir, dynamoDBFile), Output: logFile,
-		})
+		srv, err := startDynamoDB(ctx, o)
 		if err != nil {
 			return fail(err)
 		}
-		cleanup = append(cleanup, srv.Stop)
-		dbDone = srv.Done()
+		cleanup = append(cleanup, srv.stop...)
+		dbDone, dbLog = srv.Done(), srv.log
 		st.DynamoDBEndpoint, st.DynamoDBPID = srv.Endpoint, srv.PID
+		st.DynamoDBServer, st.DynamoDBData = string(srv.Kind), srv.data
 		if err := pointSDKAt(srv.Endpoint, o.Getenv); err != nil {
 			return fail(err)
 		}
@@ -339,7 +337,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		case err := <-served:
 			cause = fmt.Errorf("HTTP server stopped: %w", err)
 		case <-dbDone:
-			cause = errors.New("dynoxide exited unexpectedly; see " + display(filepath.Join(o.Dir, dynoxideLogFile)))
+			cause = errors.New("the DynamoDB server exited unexpectedly; see " + display(dbLog))
 		}
 		if cause != nil {
 			o.Log.Error("stopping", "err", cause)

@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -270,11 +271,18 @@ func TestStackEndToEnd(t *testing.T) {
 	}
 }
 
-// TestStackRunsItsOwnDynoxideAndKeepsTheData starts the stack the way
+// TestStackRunsItsOwnServerAndKeepsTheData starts the stack the way
 // `make dev` does — no AWS_ENDPOINT_URL_DYNAMODB — twice on one data
 // directory, and checks that the second start finds the first one's data
-// and key, and that each stop leaves no dynoxide running.
-func TestStackRunsItsOwnDynoxideAndKeepsTheData(t *testing.T) {
+// and key, and that each stop leaves no server running; for the default
+// server (dynoxide) and for DynamoDB Local.
+func TestStackRunsItsOwnServerAndKeepsTheData(t *testing.T) {
+	for _, server := range []string{"", "ddblocal"} {
+		t.Run(cmp.Or(server, "default"), func(t *testing.T) { testOwnServerKeepsData(t, server) })
+	}
+}
+
+func testOwnServerKeepsData(t *testing.T, server string) {
 	// Start points this process's SDK at its dynoxide through the
 	// environment; restore the environment afterwards.
 	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN"} {
@@ -286,7 +294,7 @@ func TestStackRunsItsOwnDynoxideAndKeepsTheData(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
 		st, err := local.Start(ctx, local.Options{
-			Dir: dir, Addr: "127.0.0.1:0", Getenv: env(map[string]string{}),
+			Dir: dir, Addr: "127.0.0.1:0", Getenv: env(map[string]string{"RAPPORT_DYNAMODB": server}),
 			Registry: s.registry(), Log: local.NewLogger(io.Discard, nil), StreamPoll: 20 * time.Millisecond,
 		})
 		if err != nil {
@@ -302,16 +310,16 @@ func TestStackRunsItsOwnDynoxideAndKeepsTheData(t *testing.T) {
 			t.Errorf("stopping: %v", err)
 		}
 		if err := syscall.Kill(st.DynamoDBPID, 0); err == nil {
-			t.Errorf("dynoxide (pid %d) still runs after the stack stopped", st.DynamoDBPID)
+			t.Errorf("%s (pid %d) still runs after the stack stopped", st.DynamoDBServer, st.DynamoDBPID)
 		}
 	}
 
 	first, cancel := start()
-	if first.DynamoDBPID == 0 || first.Table != local.DefaultTable {
-		t.Fatalf("pid %d table %q", first.DynamoDBPID, first.Table)
+	if first.DynamoDBPID == 0 || first.Table != local.DefaultTable || first.DynamoDBServer != cmp.Or(server, "dynoxide") {
+		t.Fatalf("pid %d table %q server %q", first.DynamoDBPID, first.Table, first.DynamoDBServer)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "dynamodb.db")); err != nil {
-		t.Errorf("no data file: %v", err)
+	if _, err := os.Stat(first.DynamoDBData); err != nil || !strings.HasPrefix(first.DynamoDBData, dir) {
+		t.Errorf("no data at %s: %v", first.DynamoDBData, err)
 	}
 	if code, _ := call(t, "POST", first.URL+"/leads", "", strings.NewReader("name=Ana")); code != 200 {
 		t.Fatalf("POST /leads: %d", code)
@@ -336,7 +344,7 @@ func TestStackRunsItsOwnDynoxideAndKeepsTheData(t *testing.T) {
 	}
 	u, _ := url.Parse(second.DynamoDBEndpoint)
 	if u.Hostname() != "127.0.0.1" {
-		t.Errorf("dynoxide listens on %q", u.Host)
+		t.Errorf("%s listens on %q", second.DynamoDBServer, u.Host)
 	}
 }
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs a command against a fresh, in-memory local DynamoDB server and stops
-# the server afterwards, whatever the command's outcome.
+# Runs a command against a fresh local DynamoDB server and stops the server
+# afterwards, whatever the command's outcome. DynamoDB Local keeps its data
+# in memory; dynoxide keeps it in a temporary file (in /dev/shm, so in
+# memory too, where there is one) given the indexes that keep its writes
+# from slowing down as data grows (infra/local/dynamodbserver/README.md).
 #
 #   infra/scripts/with-dynamodb.sh dynoxide -- go test ./...
 #   infra/scripts/with-dynamodb.sh ddblocal -- go test ./shared/dynamo/...
@@ -29,11 +32,16 @@ free_port() {
 }
 
 port=$(free_port)
-log=$(mktemp)
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
+work=$(mktemp -d "$shm/rapport-dynamodb.XXXXXX")
+log="$work/server.log"
+pid=
+trap '[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }; rm -rf "$work"' EXIT
 case "$server" in
 dynoxide)
 	bin="$root/node_modules/@dynoxide/linux-x64/dynoxide"
-	"$bin" serve --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+	"$bin" serve --host 127.0.0.1 --port "$port" --db-path "$work/dynoxide.db" >"$log" 2>&1 &
 	pid=$!
 	ready() { "$bin" healthcheck --host 127.0.0.1 --port "$port" --timeout 1 >/dev/null 2>&1; }
 	;;
@@ -49,7 +57,6 @@ ddblocal)
 	exit 2
 	;;
 esac
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 
 for _ in $(seq 1 300); do
 	ready && break
@@ -61,6 +68,9 @@ for _ in $(seq 1 300); do
 	sleep 0.1 # polling a child process for readiness, not synchronising a test
 done
 ready || { echo "$server not ready after 30 s" >&2; cat "$log" >&2; exit 1; }
+if [ "$server" = dynoxide ]; then
+	(cd "$root" && go run ./infra/local/cmd/dynoxide-index "$work/dynoxide.db")
+fi
 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=${AWS_REGION:-us-east-1}

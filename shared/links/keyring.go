@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
 
-// Key is one signing key. Its String and GoString hide the secret, so a key
-// printed by mistake does not end up in a log.
+// Key is one signing key. It prints without its secret (String, Format), so
+// a key printed by mistake does not end up in a log — except inside another
+// type's unexported field, where fmt reads fields directly: hold keys in a
+// Keyring, not in structs of your own.
 type Key struct {
 	// ID names the key inside every token it signs: 1–8 characters of
 	// [0-9A-Za-z_-], not "current". It is not secret.
@@ -37,12 +40,13 @@ const maxSecretString = 64 << 10
 // String describes the key without its secret.
 func (k Key) String() string { return "links.Key{ID: " + k.ID + ", Secret: redacted}" }
 
-// GoString describes the key without its secret, for %#v.
-func (k Key) GoString() string { return k.String() }
+// Format prints String for every verb: without it %d would print the
+// secret's bytes.
+func (k Key) Format(f fmt.State, verb rune) { io.WriteString(f, k.String()) }
 
 func (k Key) check() error {
 	if !validID(k.ID, maxKeyID) || k.ID == currentMember {
-		return fmt.Errorf("links: key id %q is not 1-%d characters of [0-9A-Za-z_-] (and not %q)", k.ID, maxKeyID, currentMember)
+		return fmt.Errorf("links: key id %s is not 1-%d characters of [0-9A-Za-z_-] (and not %q)", showID(k.ID), maxKeyID, currentMember)
 	}
 	if len(k.Secret) < MinSecretLen {
 		return fmt.Errorf("links: key %s: secret is shorter than %d bytes", k.ID, MinSecretLen)
@@ -53,6 +57,15 @@ func (k Key) check() error {
 		}
 	}
 	return nil
+}
+
+// showID quotes an id for an error message unless it is long enough to be a
+// secret put in the wrong place: a secret has at least 32 bytes.
+func showID(id string) string {
+	if len(id) > 16 {
+		return fmt.Sprintf("of %d characters", len(id))
+	}
+	return fmt.Sprintf("%q", id)
 }
 
 // GenerateKey returns a new key named id with 256 random bits from
@@ -75,9 +88,15 @@ func GenerateKey(id string) (Key, error) {
 // request; rotation builds a new one (Add, Promote, Retire). Its String
 // hides the secrets.
 type Keyring struct {
-	current Key
-	keys    map[string][]byte // every key, current included, by id
+	current string // the id of the signing key
+	// keys returns each key's secret, current included, by id. A func, so
+	// that fmt shows an address whatever the verb, even for a Keyring inside
+	// an unexported field, where fmt cannot call String.
+	keys map[string]func() []byte
 }
+
+// key is the key named id, which must be in the ring.
+func (k *Keyring) key(id string) Key { return Key{ID: id, Secret: k.keys[id]()} }
 
 // NewKeyring returns a keyring that signs with current and also verifies
 // tokens signed with any of previous. It copies the secrets. It refuses a
@@ -86,7 +105,7 @@ func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 	if 1+len(previous) > maxKeys {
 		return nil, fmt.Errorf("links: %d keys, more than %d", 1+len(previous), maxKeys)
 	}
-	r := &Keyring{keys: make(map[string][]byte, 1+len(previous))}
+	r := &Keyring{current: current.ID, keys: make(map[string]func() []byte, 1+len(previous))}
 	for _, k := range append([]Key{current}, previous...) {
 		if err := k.check(); err != nil {
 			return nil, err
@@ -94,9 +113,9 @@ func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 		if _, dup := r.keys[k.ID]; dup {
 			return nil, fmt.Errorf("links: key id %s appears twice", k.ID)
 		}
-		r.keys[k.ID] = slices.Clone(k.Secret)
+		b := slices.Clone(k.Secret)
+		r.keys[k.ID] = func() []byte { return b }
 	}
-	r.current = Key{ID: current.ID, Secret: r.keys[current.ID]}
 	return r, nil
 }
 
@@ -118,7 +137,7 @@ func ParseKeyring(s string) (*Keyring, error) {
 	}
 	secret, ok := m[cur]
 	if !ok || cur == currentMember {
-		return nil, fmt.Errorf("links: keyring's current key %q is not among its keys", cur)
+		return nil, fmt.Errorf("links: keyring's current key %s is not among its keys", showID(cur))
 	}
 	var previous []Key
 	for id, s := range m {
@@ -135,9 +154,9 @@ func ParseKeyring(s string) (*Keyring, error) {
 func (k *Keyring) SecretString() string {
 	m := make(map[string]string, len(k.keys)+1)
 	for id, s := range k.keys {
-		m[id] = string(s)
+		m[id] = string(s())
 	}
-	m[currentMember] = k.current.ID
+	m[currentMember] = k.current
 	b, err := json.Marshal(m)
 	if err != nil { // a map of strings always marshals
 		panic(err)
@@ -146,7 +165,7 @@ func (k *Keyring) SecretString() string {
 }
 
 // Current is the id of the key that signs.
-func (k *Keyring) Current() string { return k.current.ID }
+func (k *Keyring) Current() string { return k.current }
 
 // KeyIDs are the ids of every key that verifies, current included, sorted.
 func (k *Keyring) KeyIDs() []string {
@@ -160,18 +179,18 @@ func (k *Keyring) KeyIDs() []string {
 
 // String describes the keyring without its secrets.
 func (k *Keyring) String() string {
-	return "links.Keyring{current: " + k.current.ID + ", keys: [" + strings.Join(k.KeyIDs(), " ") + "]}"
+	return "links.Keyring{current: " + k.current + ", keys: [" + strings.Join(k.KeyIDs(), " ") + "]}"
 }
 
-// GoString describes the keyring without its secrets, for %#v.
-func (k *Keyring) GoString() string { return k.String() }
+// Format prints String for every verb.
+func (k *Keyring) Format(f fmt.State, verb rune) { io.WriteString(f, k.String()) }
 
 // previous returns every key but the current one, in id order.
 func (k *Keyring) previous(except ...string) []Key {
 	var ks []Key
 	for _, id := range k.KeyIDs() {
-		if id != k.current.ID && !slices.Contains(except, id) {
-			ks = append(ks, Key{ID: id, Secret: k.keys[id]})
+		if id != k.current && !slices.Contains(except, id) {
+			ks = append(ks, k.key(id))
 		}
 	}
 	return ks
@@ -181,30 +200,29 @@ func (k *Keyring) previous(except ...string) []Key {
 // the current key: the first step of a rotation, so every running function
 // knows next before any signs with it.
 func (k *Keyring) Add(next Key) (*Keyring, error) {
-	return NewKeyring(k.current, append(k.previous(), next)...)
+	return NewKeyring(k.key(k.current), append(k.previous(), next)...)
 }
 
 // Promote returns a keyring that signs with the key id, which must already
 // be in the ring; the former current key goes on verifying.
 func (k *Keyring) Promote(id string) (*Keyring, error) {
-	s, ok := k.keys[id]
-	if !ok {
+	if _, ok := k.keys[id]; !ok {
 		return nil, fmt.Errorf("links: promote: no key %q in the keyring", id)
 	}
-	if id == k.current.ID {
+	if id == k.current {
 		return k, nil
 	}
-	return NewKeyring(Key{ID: id, Secret: s}, append(k.previous(id), k.current)...)
+	return NewKeyring(k.key(id), append(k.previous(id), k.key(k.current))...)
 }
 
 // Retire returns a keyring without the previous key id, whose tokens then
 // stop verifying. The current key cannot be retired; promote another first.
 func (k *Keyring) Retire(id string) (*Keyring, error) {
-	if id == k.current.ID {
+	if id == k.current {
 		return nil, fmt.Errorf("links: retire: %s is the current key; promote another first", id)
 	}
 	if _, ok := k.keys[id]; !ok {
 		return nil, fmt.Errorf("links: retire: no key %q in the keyring", id)
 	}
-	return NewKeyring(k.current, k.previous(id)...)
+	return NewKeyring(k.key(k.current), k.previous(id)...)
 }

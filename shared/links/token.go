@@ -110,7 +110,7 @@ func (k *Keyring) Sign(purpose Purpose, id string, expires time.Time) (string, e
 	if k == nil || k.keys == nil {
 		return "", errors.New("links: sign: keyring not built by NewKeyring or ParseKeyring")
 	}
-	return sign(k.current, purpose, id, expires)
+	return sign(k.key(k.current), purpose, id, expires)
 }
 
 func sign(key Key, purpose Purpose, id string, expires time.Time) (string, error) {
@@ -166,13 +166,13 @@ func (k *Keyring) Verify(token string, purpose Purpose, now time.Time) (Claims, 
 		return Claims{}, ErrInvalid
 	}
 	kid := string(b[2 : 2+kl])
-	secret, ok := k.keys[kid]
+	s, ok := k.keys[kid]
 	if !ok {
 		return Claims{}, ErrInvalid
 	}
 	body, tag := b[:len(b)-tagLen], b[len(b)-tagLen:]
 	var want [tagLen]byte
-	if !hmac.Equal(appendTag(want[:0], secret, purpose, body), tag) {
+	if !hmac.Equal(appendTag(want[:0], s(), purpose, body), tag) {
 		return Claims{}, ErrInvalid
 	}
 	var e [8]byte

@@ -58,8 +58,9 @@
 // subject id is whatever lies between the expiry and the tag, so it needs no
 // length of its own. A 26-character id (a ULID) with a 2-character key id
 // gives a 68-character token, from 34 (1-character ids) to 127 (longest).
-// The alphabet [A-Za-z0-9_-] needs no escaping in a URL path segment and has
-// no character a mail client takes as the end of a link.
+// The alphabet [A-Za-z0-9_-] needs no escaping in a URL path segment, and
+// quoted-printable mail bodies leave it alone (padding '=' would become
+// "=3D").
 //
 // Choices, and why:
 //
@@ -69,7 +70,7 @@
 //   - A 128-bit tag. Forging a token means guessing a tag online, one HTTP
 //     request per guess, with a chance of 2⁻¹²⁸ each; truncation of HMAC to
 //     half its output is allowed by RFC 2104 §5 and NIST SP 800-107, and
-//     saves 21 characters in every link.
+//     saves 22 characters in a ULID's link.
 //   - Five bytes of expiry last until the year 36812 (four would end in 2106).
 //     Expiry is whole seconds; Sign rounds down, so a link never outlives the
 //     instant asked for. A token is valid while now is before its expiry.
@@ -110,25 +111,26 @@
 //     (secretsmanager GetSecretValue, then ParseKeyring) and is granted read
 //     on that one secret only.
 //   - Locally: a file under .rapport (for example .rapport/links.json, mode
-//     0600, ignored by git) written on first start from
-//     NewKeyring(GenerateKey("k1")) and SecretString, and read with
-//     ParseKeyring on every start, so links in the local outbox survive a
-//     restart.
+//     0600, ignored by git) written on first start — the SecretString of a
+//     keyring of one key from GenerateKey("k1") — and read with ParseKeyring
+//     on every start, so links in the local outbox survive a restart.
 //
 // # Rotating a key
 //
 // Running functions hold the keyring they read at cold start, so a new key
 // must be known to every function before any of them signs with it:
 //
-//  1. Add: ring.Add(GenerateKey("k2")) and store the result. The new key only
+//  1. Add: ring.Add(k2), k2 from GenerateKey("k2"), and store the result. The new key only
 //     verifies for now. Wait until every function has read it (redeploy, or
 //     wait out the longest-lived execution environment).
 //  2. Promote: ring.Promote("k2") and store. New links are signed with k2; k1
 //     still verifies.
-//  3. Retire: after the longest link lifetime has passed since step 2 (30 days
-//     for surveys; the ticket page's lifetime if longer), ring.Retire("k1")
-//     and store. Links signed with k1 now get the 404 page.
+//  3. Retire: once the longest link lifetime (30 days for surveys; the ticket
+//     page's lifetime if longer) has passed since every function read the
+//     ring of step 2, ring.Retire("k1") and store. Links signed with k1 get
+//     the 404 page as each function reads the new ring.
 //
 // After a leak, skip the waits: promote a new key and retire the leaked one
-// at once, accepting that links signed with it stop working.
+// at once, then redeploy so that no warm function keeps the leaked key,
+// accepting that links signed with it stop working.
 package links

@@ -37,7 +37,7 @@ shm=/dev/shm
 work=$(mktemp -d "$shm/rapport-dynamodb.XXXXXX")
 log="$work/server.log"
 pid=
-trap '[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }; rm -rf "$work"' EXIT
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 case "$server" in
 dynoxide)
 	bin="$root/node_modules/@dynoxide/linux-x64/dynoxide"

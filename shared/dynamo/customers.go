@@ -38,20 +38,8 @@ func (s *LeadStore) CustomerByPerson(ctx context.Context, personKey string) (crm
 }
 
 func (s *LeadStore) customer(ctx context.Context, id string) (crm.Customer, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key(customerPrefix+id, customerSK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return crm.Customer{}, internal("get customer "+id, err)
-	}
-	if out.Item == nil {
-		return crm.Customer{}, crm.Errorf(crm.ENOTFOUND, "no customer %s", id)
-	}
-	var it customerItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return crm.Customer{}, internal("decode customer "+id, err)
-	}
-	return toCustomer(it), nil
+	it, err := getItem[customerItem](ctx, s.Client, s.Table, customerPrefix+id, customerSK, "customer "+id)
+	return toCustomer(it), err
 }
 
 // Convert implements crm.LeadStore in one transaction: the lead (versioned),

@@ -1,12 +1,16 @@
 package dynamo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
@@ -94,4 +98,23 @@ func transient(err error) bool {
 func conditionFailed(err error) bool {
 	var cf *types.ConditionalCheckFailedException
 	return errors.As(err, &cf)
+}
+
+// getItem reads the item at pk and sk with a consistent read and decodes
+// it into a T. A missing item is ENOTFOUND "no <what>", never a zero T.
+func getItem[T any](ctx context.Context, c API, table, pk, sk, what string) (T, error) {
+	var it T
+	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return it, internal("get "+what, err)
+	}
+	if out.Item == nil {
+		return it, crm.Errorf(crm.ENOTFOUND, "no %s", what)
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return it, internal("decode "+what, err)
+	}
+	return it, nil
 }

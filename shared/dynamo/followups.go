@@ -139,20 +139,8 @@ func (s *FollowupStore) Create(ctx context.Context, t followup.Task, arm []timer
 
 // Task implements followup.Store.
 func (s *FollowupStore) Task(ctx context.Context, id string) (followup.Task, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key(followupPrefix+id, followupSK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return followup.Task{}, internal("get follow-up "+id, err)
-	}
-	if out.Item == nil {
-		return followup.Task{}, crm.Errorf(crm.ENOTFOUND, "no follow-up %s", id)
-	}
-	var it followupItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return followup.Task{}, internal("decode follow-up "+id, err)
-	}
-	return toTask(it), nil
+	it, err := getItem[followupItem](ctx, s.Client, s.Table, followupPrefix+id, followupSK, "follow-up "+id)
+	return toTask(it), err
 }
 
 // Update implements followup.Store in one transaction: the task if still

@@ -219,20 +219,8 @@ func (s *LeadStore) SpamCount(ctx context.Context, at time.Time) (int64, error) 
 
 // Lead implements crm.LeadStore.
 func (s *LeadStore) Lead(ctx context.Context, id string) (crm.Lead, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key(leadPrefix+id, leadSK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return crm.Lead{}, internal("get lead "+id, err)
-	}
-	if out.Item == nil {
-		return crm.Lead{}, crm.Errorf(crm.ENOTFOUND, "no lead %s", id)
-	}
-	var it leadItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return crm.Lead{}, internal("decode lead "+id, err)
-	}
-	return toLead(it), nil
+	it, err := getItem[leadItem](ctx, s.Client, s.Table, leadPrefix+id, leadSK, "lead "+id)
+	return toLead(it), err
 }
 
 // LeadDetail implements crm.LeadStore with one query of the lead's

@@ -96,20 +96,8 @@ var _ staff.Store = (*StaffStore)(nil)
 // Profile implements staff.Store with one consistent read, so a writer that
 // lost a race reads the winner's profile.
 func (s *StaffStore) Profile(ctx context.Context, sub string) (staff.Profile, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key(staffPrefix+sub, staffSK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return staff.Profile{}, internal("get staff profile", err)
-	}
-	if out.Item == nil {
-		return staff.Profile{}, crm.Errorf(crm.ENOTFOUND, "no profile %s", sub)
-	}
-	var it staffItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return staff.Profile{}, internal("decode staff profile", err)
-	}
-	return toProfile(it), nil
+	it, err := getItem[staffItem](ctx, s.Client, s.Table, staffPrefix+sub, staffSK, "profile "+sub)
+	return toProfile(it), err
 }
 
 // Put implements staff.Store. A write that leaves the digest timer alone is

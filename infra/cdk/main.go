@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -55,6 +56,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rapport:", err)
 		os.Exit(1)
 	}
+	// A bad setting stops the stack's construction with a panic naming the
+	// key (the tests rely on it); a person running synth gets the message,
+	// not a stack trace.
+	defer func() {
+		if p := recover(); p != nil {
+			if msg, ok := p.(string); ok && strings.HasPrefix(msg, "rapport: ") {
+				fmt.Fprintln(os.Stderr, msg)
+				os.Exit(1)
+			}
+			panic(p)
+		}
+	}()
 	// No Env: the template is environment-agnostic, so synthesis needs no
 	// credentials and `cdk deploy` targets the account and region of the
 	// caller's AWS profile. One stack per stage, named for it.

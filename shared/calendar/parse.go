@@ -16,6 +16,8 @@ type ParseError struct {
 	Reason string
 }
 
+// Error says which argument is wrong and why, e.g. `hours: "9-17" is not a
+// span such as 09:00-17:00`.
 func (e *ParseError) Error() string { return e.Arg + ": " + e.Reason }
 
 // Parse builds a calendar in loc (nil means UTC) from its working hours and

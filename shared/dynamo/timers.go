@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,15 +127,23 @@ func newToken() string {
 type TimerStore struct {
 	Client API
 	Table  string
+
+	// known is the checkpoint as this process last read or wrote it. The
+	// checkpoint only moves forward, so a stale copy (another process moved
+	// it) only makes a sweep read a day more; a warm function's idle sweep
+	// then costs one Query instead of a GetItem and a Query.
+	mu    sync.Mutex
+	known time.Time
 }
 
 var _ timer.Store = (*TimerStore)(nil)
 
-// Due implements timer.Store. It reads the checkpoint and then each day's
-// partition from the checkpoint's day to now's, oldest first: two requests
-// when nothing is due, one more for each further day since the checkpoint
-// (after midnight, and after an outage), and one write when the
-// checkpoint moves.
+// Due implements timer.Store. It reads the checkpoint (once per process;
+// see known) and then each day's partition from the checkpoint's day to
+// now's, oldest first. An idle sweep of a warm function is one Query; two
+// in the first minutes after midnight UTC, when yesterday is read once
+// more; the first sweep of a process adds the checkpoint's GetItem. A
+// move of the checkpoint is one more write.
 func (s *TimerStore) Due(ctx context.Context, now time.Time, limit int) ([]timer.Timer, bool, error) {
 	from, err := s.checkpoint(ctx, now)
 	if err != nil {
@@ -195,6 +204,12 @@ const firstSweepLookback = 30 * 24 * time.Hour
 // checkpoint returns the first day the sweep reads: the stored checkpoint,
 // or, for the very first sweep, firstSweepLookback before now.
 func (s *TimerStore) checkpoint(ctx context.Context, now time.Time) (time.Time, error) {
+	s.mu.Lock()
+	known := s.known
+	s.mu.Unlock()
+	if !known.IsZero() {
+		return known, nil
+	}
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.Table), Key: key(sweepPK, sweepPK),
 	})
@@ -214,7 +229,17 @@ func (s *TimerStore) checkpoint(ctx context.Context, now time.Time) (time.Time, 
 	if err != nil {
 		return time.Time{}, internal("decode sweep checkpoint", err)
 	}
+	s.remember(day)
 	return day, nil
+}
+
+// remember keeps the latest checkpoint this process has seen.
+func (s *TimerStore) remember(day time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if day.After(s.known) {
+		s.known = day
+	}
 }
 
 // moveCheckpoint moves the checkpoint forward only: two sweeps moving it at
@@ -235,6 +260,7 @@ func (s *TimerStore) moveCheckpoint(ctx context.Context, from, to time.Time) err
 	if err != nil && !conditionFailed(err) {
 		return internal("move sweep checkpoint", err)
 	}
+	s.remember(to) // moved by this sweep, or already as far by another
 	return nil
 }
 

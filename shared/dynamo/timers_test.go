@@ -107,17 +107,35 @@ func TestSweepFiresWhatIsDueOnce(t *testing.T) {
 	}
 }
 
-func TestIdleSweepCostsTwoRequests(t *testing.T) {
+func TestIdleSweepCostsAtMostTwoRequests(t *testing.T) {
 	f := newTimerFixture(t)
 	ctx := context.Background()
-	f.store.Arm(ctx, dueTimer(t, 1, f.clock.Now().Add(time.Hour)))
-	f.sweeper().Sweep(ctx) // the first sweep of a table reads back a month and sets the checkpoint
+	f.store.Arm(ctx, dueTimer(t, 1, f.clock.Now().Add(72*time.Hour)))
+	f.sweeper().Sweep(ctx) // the table's first sweep reads back a month and sets the checkpoint
+	cold := &dynamo.TimerStore{Client: f.calls, Table: f.store.Table}
 	f.calls.Reset()
-	if _, err := f.sweeper().Sweep(ctx); err != nil {
+	if _, err := (timer.Sweeper{Store: cold, Now: f.clock.Now}).Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if c := f.calls.Cost(); c.Total() != 2 {
-		t.Fatalf("idle sweep made %v requests, want 2 (checkpoint, today's timers)", c.Requests)
+		t.Fatalf("a new process's idle sweep made %v requests, want 2 (checkpoint, today's timers)", c.Requests)
+	}
+	f.calls.Reset()
+	if _, err := (timer.Sweeper{Store: cold, Now: f.clock.Now}).Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.calls.Cost(); c.Total() != 1 {
+		t.Fatalf("a warm idle sweep made %v requests, want 1 (today's timers)", c.Requests)
+	}
+	// Just after midnight yesterday is read once more, for a timer armed
+	// before midnight that the index did not show yet.
+	f.clock.Advance(time.Date(2026, 11, 23, 0, 5, 0, 0, time.UTC).Sub(f.clock.Now()))
+	f.calls.Reset()
+	if _, err := (timer.Sweeper{Store: cold, Now: f.clock.Now}).Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.calls.Cost(); c.Total() != 2 {
+		t.Fatalf("a warm idle sweep after midnight made %v requests, want 2 (yesterday's and today's timers)", c.Requests)
 	}
 }
 

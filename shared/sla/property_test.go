@@ -3,14 +3,12 @@ package sla
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/rapportcrm/rapport/shared/calendar"
+	"github.com/rapportcrm/rapport/shared/calendar/calendartest"
 )
 
 // The property tests replay random histories on random calendars, from a
@@ -23,98 +21,8 @@ var (
 	cases = flag.Int("cases", 300, "random histories per calendar and zone in the property tests")
 )
 
-// Zones of the property tests: no daylight saving, Europe's and North
-// America's changes, and Lord Howe's half-hour one.
-var propertyZones = []string{"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"}
-
-var (
-	rangeStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	rangeEnd   = time.Date(2029, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-type gen struct {
-	*rand.Rand
-	loc *time.Location
-	// specials are the zone's clock changes and the year ends, 2024–2028:
-	// instants worth starting near.
-	specials []time.Time
-}
-
-func newGen(s uint64, loc *time.Location) *gen {
-	g := &gen{Rand: rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15)), loc: loc}
-	for y := 2024; y <= 2028; y++ {
-		g.specials = append(g.specials, time.Date(y, 12, 31, 12, 0, 0, 0, loc))
-	}
-	_, prev := rangeStart.In(loc).Zone()
-	for t := rangeStart; t.Before(rangeEnd); t = t.Add(time.Hour) {
-		if _, off := t.In(loc).Zone(); off != prev {
-			g.specials = append(g.specials, t)
-			prev = off
-		}
-	}
-	return g
-}
-
-// calendar draws working hours: each day none or one to three spans, with
-// boundaries on any minute, sometimes in the night hours where clocks
-// change; holidays cluster around the year ends.
-func (g *gen) calendar(t *testing.T) calendar.Calendar {
-	days := []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
-	var groups []string
-	for len(groups) == 0 {
-		for d := range 7 {
-			if g.IntN(10) < 3 {
-				continue
-			}
-			var bounds []int
-			for want := 2 * (1 + g.IntN(3)); len(bounds) < want; {
-				b := g.IntN(24*60 + 1)
-				if g.IntN(3) == 0 {
-					b = []int{0, 24 * 60, 9 * 60, 17 * 60, 12*60 + 30, 13*60 + 30, 2 * 60, 2*60 + 30}[g.IntN(8)]
-				}
-				if !slices.Contains(bounds, b) {
-					bounds = append(bounds, b)
-				}
-			}
-			slices.Sort(bounds)
-			var spans []string
-			for i := 0; i < len(bounds); i += 2 {
-				spans = append(spans, fmt.Sprintf("%02d:%02d-%02d:%02d", bounds[i]/60, bounds[i]%60, bounds[i+1]/60, bounds[i+1]%60))
-			}
-			groups = append(groups, days[d]+" "+strings.Join(spans, ","))
-		}
-	}
-	var holidays []string
-	for range g.IntN(30) {
-		var day time.Time
-		if g.IntN(2) == 0 {
-			day = time.Date(2024+g.IntN(5), 12, 20+g.IntN(16), 0, 0, 0, 0, time.UTC)
-		} else {
-			day = rangeStart.AddDate(0, 0, g.IntN(5*366))
-		}
-		holidays = append(holidays, day.Format(time.DateOnly))
-	}
-	c, err := calendar.Parse(strings.Join(groups, "; "), strings.Join(holidays, ","), g.loc)
-	if err != nil {
-		t.Fatalf("generated calendar does not parse: %v", err)
-	}
-	return c
-}
-
-// instant draws an instant in 2024–2028 with nanoseconds, often near a
-// clock change or a year end, sometimes on a whole minute.
-func (g *gen) instant() time.Time {
-	var t time.Time
-	if g.IntN(3) == 0 {
-		t = g.specials[g.IntN(len(g.specials))].Add(time.Duration(g.Int64N(int64(96*time.Hour))) - 48*time.Hour)
-	} else {
-		t = rangeStart.Add(time.Duration(g.Int64N(int64(rangeEnd.Sub(rangeStart) - 60*24*time.Hour))))
-	}
-	if g.IntN(3) == 0 {
-		t = t.Truncate(time.Minute)
-	}
-	return t.In(g.loc)
-}
+// gen is the shared generator with the draws of this test's own.
+type gen struct{ *calendartest.Gen }
 
 // target draws a target: a default policy's, whole minutes up to three
 // business days, or an odd number of nanoseconds.
@@ -171,7 +79,7 @@ func (e event) String() string {
 // retargets in any order (some of them no-ops), sometimes ending in a stop
 // (and an event after it, which must change nothing).
 func (g *gen) history(cal calendar.Calendar) []event {
-	at := g.instant()
+	at := g.Instant()
 	h := []event{{do: doStart, at: at, target: g.target(cal)}}
 	for range g.IntN(8) {
 		at = at.Add(g.gap())
@@ -324,10 +232,12 @@ func TestProperties(t *testing.T) {
 	}
 	var total, dues int
 	var worst time.Duration
-	for zi, name := range propertyZones {
+	for zi, name := range calendartest.Zones {
 		t.Run(name, func(t *testing.T) {
 			loc := zone(t, name)
-			g := newGen(*seed+uint64(zi), loc)
+			g := &gen{calendartest.New(*seed+uint64(zi), loc)}
+			// Histories run on for weeks after their first instant.
+			g.Margin = 60 * 24 * time.Hour
 			var cals []calendar.Calendar
 			for _, e := range []string{"berlin", "yearend", "split"} {
 				c, err := calendar.Parse(examples[e][0], examples[e][1], loc)
@@ -337,7 +247,7 @@ func TestProperties(t *testing.T) {
 				cals = append(cals, c)
 			}
 			for range 5 {
-				cals = append(cals, g.calendar(t))
+				cals = append(cals, g.Calendar(t, true))
 			}
 			for ci, cal := range cals {
 				for i := range n {

@@ -53,17 +53,17 @@ func Reminders(d Deps) EventHandler {
 			}
 			return err
 		case events.LeadCapturedType:
-			return on(ev, tasks.LeadCaptured, ctx)
+			return on(ctx, ev, tasks.LeadCaptured)
 		case events.LeadUpdatedType:
-			return on(ev, tasks.LeadUpdated, ctx)
+			return on(ctx, ev, tasks.LeadUpdated)
 		case events.LeadConvertedType:
-			return on(ev, tasks.LeadConverted, ctx)
+			return on(ctx, ev, tasks.LeadConverted)
 		case events.FollowupDueType:
-			return on(ev, notifier.FollowupDue, ctx)
+			return on(ctx, ev, notifier.FollowupDue)
 		case events.StaffDigestDueType:
-			return on(ev, func(ctx context.Context, e events.StaffDigestDue) error {
+			return on(ctx, ev, func(ctx context.Context, e events.StaffDigestDue) error {
 				return notifier.Digest(ctx, e.Subject, e.OccurredAt)
-			}, ctx)
+			})
 		}
 		d.Log.WarnContext(ctx, "event ignored: no rule should send it here", "detail_type", ev.DetailType, "source", ev.Source)
 		return nil
@@ -71,10 +71,11 @@ func Reminders(d Deps) EventHandler {
 }
 
 // on decodes the event's detail into D and hands it to fn.
-func on[D any](ev lambdaevents.EventBridgeEvent, fn func(context.Context, D) error, ctx context.Context) error {
+func on[D any](ctx context.Context, ev lambdaevents.EventBridgeEvent, fn func(context.Context, D) error) error {
 	var detail D
 	if err := json.Unmarshal(ev.Detail, &detail); err != nil {
-		// A malformed detail will not decode on a retry either.
+		// A retry will not decode it either: the failure lands the event in
+		// the dead-letter queue, whose alarm brings it to a person.
 		return fmt.Errorf("decode %s detail: %w", ev.DetailType, err)
 	}
 	return fn(ctx, detail)

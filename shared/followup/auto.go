@@ -73,7 +73,7 @@ func (s *Service) LeadUpdated(ctx context.Context, e events.LeadUpdated) error {
 		if missing {
 			err = s.createAs(ctx, next, now)
 		} else {
-			_, err = s.store(ctx, t, next, now)
+			_, err = s.save(ctx, t, next, now)
 		}
 		if code := crm.ErrorCode(err); code != crm.EPRECONDITION && code != crm.ECONFLICT {
 			return err

@@ -170,6 +170,8 @@ func (s *Service) zone(ctx context.Context, owner, name string) (*time.Location,
 	return s.Zones.Zone(ctx, owner)
 }
 
+// loadZone loads an IANA zone by name; "" and "Local" (the host's zone,
+// which time.LoadLocation accepts) are not zones a person can mean.
 func loadZone(name string) (*time.Location, error) {
 	if name == "" || strings.EqualFold(name, "local") {
 		return nil, crm.Errorf(crm.EINVALID, "no zone")
@@ -294,11 +296,11 @@ func (s *Service) Update(ctx context.Context, actor, id string, ifMatch int64, c
 	if c.Status != nil && *c.Status != StatusOpen {
 		next.Status = *c.Status
 	}
-	return s.store(ctx, t, next, now)
+	return s.save(ctx, t, next, now)
 }
 
-// store writes next over prev with its timers and events.
-func (s *Service) store(ctx context.Context, prev, next Task, now time.Time) (Task, error) {
+// save writes next over prev with its timers and events.
+func (s *Service) save(ctx context.Context, prev, next Task, now time.Time) (Task, error) {
 	if next == prev {
 		return prev, nil
 	}

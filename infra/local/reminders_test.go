@@ -13,12 +13,9 @@ import (
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rapportcrm/rapport/events"
 	"github.com/rapportcrm/rapport/infra/local"
-	"github.com/rapportcrm/rapport/infra/local/internal/clock"
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/app"
 	"github.com/rapportcrm/rapport/shared/dynamo"
@@ -58,31 +55,12 @@ func (p *dueProbe) counts() (events, deliveries int) {
 // schedules, frozen at at, plus a probe on followup.due.
 func startRapport(t *testing.T, at time.Time) (*local.Stack, *dueProbe) {
 	t.Helper()
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	if endpoint == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run with infra/scripts/with-dynamodb.sh dynoxide -- go test ./infra/local/...")
-	}
 	probe := &dueProbe{seen: map[string]int{}}
 	reg := local.DefaultRegistry()
 	reg.Event["probe"] = probe.handler
 	rules := append([]manifest.Rule{{Name: "probe-due", Source: events.SourceReminders, DetailTypes: []string{events.FollowupDueType}, Function: "probe"}}, manifest.Rules...)
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := local.Start(ctx, local.Options{
-		Dir: t.TempDir(), Addr: "127.0.0.1:0",
-		Getenv:   env(map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": "local-test-" + randomHex(4)}),
-		Registry: &reg, Rules: rules, Clock: clock.NewFake(at),
-		Log: local.NewLogger(io.Discard, nil), StreamPoll: 20 * time.Millisecond,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := st.Wait(); err != nil {
-			t.Errorf("stopping: %v", err)
-		}
-		_, _ = st.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(st.Table)})
+	st, _ := startStack(t, &chain{}, nil, map[string]string{local.ClockVar: at.Format(time.RFC3339)}, func(o *local.Options) {
+		o.Registry, o.Rules = &reg, rules
 	})
 	return st, probe
 }

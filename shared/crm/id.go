@@ -2,6 +2,7 @@ package crm
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"time"
 )
@@ -14,10 +15,27 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 // store's sort keys rely on.
 func NewID(at time.Time) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
 	_, _ = rand.Read(b[6:])
+	return ulid(at, b)
+}
+
+// DerivedID returns an id of NewID's form whose 80 bits after the
+// milliseconds of at come from seed instead of chance: the records made for
+// an event get the same id however often the event is delivered, so a
+// redelivery finds its record already there.
+func DerivedID(at time.Time, seed string) string {
+	var b [16]byte
+	sum := sha256.Sum256([]byte(seed))
+	copy(b[6:], sum[:10])
+	return ulid(at, b)
+}
+
+// ulid puts at's milliseconds in b's first 48 bits and writes all 128 bits
+// as 26 base-32 digits, the first carrying 3 bits.
+func ulid(at time.Time, b [16]byte) string {
+	ms := uint64(at.UnixMilli()) << 16
+	binary.BigEndian.PutUint64(b[:8], ms|uint64(binary.BigEndian.Uint16(b[6:8])))
 	var out [26]byte
-	// 128 bits → 26 base-32 digits, the first carrying 3 bits.
 	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	for i := 25; i >= 0; i-- {
 		out[i] = crockford[lo&31]

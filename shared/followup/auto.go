@@ -16,11 +16,11 @@ import (
 
 // firstContactID and checkInID are the ids of a lead's automatic tasks.
 func firstContactID(e events.LeadCaptured) string {
-	return DerivedID(e.CapturedAt, "first_contact|"+e.LeadID)
+	return crm.DerivedID(e.CapturedAt, "first_contact|"+e.LeadID)
 }
 
 func checkInID(e events.LeadConverted) string {
-	return DerivedID(e.ConvertedAt, "check_in|"+e.LeadID)
+	return crm.DerivedID(e.ConvertedAt, "check_in|"+e.LeadID)
 }
 
 // Notes of the automatic tasks, shown to staff.

@@ -12,8 +12,6 @@
 package followup
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"strings"
 	"time"
 
@@ -118,24 +116,4 @@ type Filter struct {
 type Page struct {
 	Tasks []Task
 	Next  string // cursor of the next page; "" on the last
-}
-
-// DerivedID returns a task id made from seed, in the ULID form crm.NewID
-// gives, with at's milliseconds in front: the tasks Rapport makes for an
-// event get the same id however often the event is delivered, so a
-// redelivery finds the task already there.
-func DerivedID(at time.Time, seed string) string {
-	sum := sha256.Sum256([]byte(seed))
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
-	copy(b[6:], sum[:10])
-	const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
-	var out [26]byte
-	for i := 25; i >= 0; i-- {
-		out[i] = crockford[lo&31]
-		lo = lo>>5 | hi<<59
-		hi >>= 5
-	}
-	return string(out[:])
 }

@@ -66,13 +66,7 @@ func (s *LeadStore) Convert(ctx context.Context, c crm.ConvertRequest) error {
 		p.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(int64(c.PrevCustomerDeals))}
 		items = append(items, p)
 	}
-	for _, ev := range c.Events {
-		items = append(items, outboxPut(s.Table, ev))
-	}
-	err := retryConflicts(func() error {
-		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		return err
-	})
+	err := transact(ctx, s.Client, s.Table, items, c.Events)
 	reasons := cancellation(err)
 	for i := 1; i < len(reasons); i++ {
 		if reasonCode(reasons, i) == "ConditionalCheckFailed" && reasonCode(reasons, 0) != "ConditionalCheckFailed" {

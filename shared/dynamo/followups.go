@@ -115,13 +115,7 @@ func (s *FollowupStore) Create(ctx context.Context, t followup.Task, arm []timer
 		}},
 	}
 	items = append(items, s.timerWrites(arm, nil)...)
-	for _, ev := range evs {
-		items = append(items, outboxPut(s.Table, ev))
-	}
-	err := retryConflicts(func() error {
-		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		return err
-	})
+	err := transact(ctx, s.Client, s.Table, items, evs)
 	reasons := cancellation(err)
 	switch {
 	case err == nil:
@@ -150,13 +144,7 @@ func (s *FollowupStore) Update(ctx context.Context, t followup.Task, prev int64,
 	p.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(prev)}
 	p.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	items := append([]types.TransactWriteItem{p}, s.timerWrites(arm, cancel)...)
-	for _, ev := range evs {
-		items = append(items, outboxPut(s.Table, ev))
-	}
-	err := retryConflicts(func() error {
-		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		return err
-	})
+	err := transact(ctx, s.Client, s.Table, items, evs)
 	reasons := cancellation(err)
 	switch {
 	case err == nil:

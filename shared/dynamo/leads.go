@@ -283,13 +283,7 @@ func (s *LeadStore) UpdateLead(ctx context.Context, l crm.Lead, prev int64, entr
 	for _, e := range entries {
 		items = append(items, s.put(toTimelineItem(e), "attribute_not_exists(pk)"))
 	}
-	for _, ev := range evs {
-		items = append(items, outboxPut(s.Table, ev))
-	}
-	err := retryConflicts(func() error {
-		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		return err
-	})
+	err := transact(ctx, s.Client, s.Table, items, evs)
 	return leadWriteError(l.ID, err)
 }
 

@@ -1,10 +1,12 @@
 package dynamo
 
 import (
+	"context"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/events"
@@ -41,6 +43,20 @@ func outboxPut(table string, env events.Envelope) types.TransactWriteItem {
 		},
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}
+}
+
+// transact writes items and, after them, the outbox puts of evs in one
+// transaction, so each event exists exactly when its change does. A
+// transaction that lost a race with another wrote nothing and is run again
+// (retryConflicts). Cancellation reasons keep the items' indexes.
+func transact(ctx context.Context, c API, table string, items []types.TransactWriteItem, evs []events.Envelope) error {
+	for _, ev := range evs {
+		items = append(items, outboxPut(table, ev))
+	}
+	return retryConflicts(func() error {
+		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		return err
+	})
 }
 
 // str and num build string and number attribute values.

@@ -139,10 +139,7 @@ func (s *StaffStore) Put(ctx context.Context, p staff.Profile, prev int64, t sta
 		}
 		return nil
 	}
-	err = retryConflicts(func() error {
-		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		return err
-	})
+	err = transact(ctx, s.Client, s.Table, items, nil)
 	reasons := cancellation(err)
 	switch {
 	case err == nil:

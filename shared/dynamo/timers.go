@@ -305,8 +305,7 @@ func (s *TimerStore) Fire(ctx context.Context, ts []timer.Timer, now time.Time) 
 		}
 		kept := pending[:0]
 		for n, i := range pending {
-			switch reasonCode(reasons, 2*n) + reasonCode(reasons, 2*n+1) {
-			case "", "None", "NoneNone":
+			if !refused(reasons, 2*n) && !refused(reasons, 2*n+1) {
 				kept = append(kept, i)
 			}
 		}
@@ -316,6 +315,13 @@ func (s *TimerStore) Fire(ctx context.Context, ts []timer.Timer, now time.Time) 
 		pending = kept
 	}
 	return fired, nil
+}
+
+// refused reports whether item i of a cancelled transaction was the cause;
+// the items that were not carry no code, or "None".
+func refused(reasons []types.CancellationReason, i int) bool {
+	code := reasonCode(reasons, i)
+	return code != "" && code != "None"
 }
 
 // fireItems are the two writes that fire t: the timer's update, guarded by

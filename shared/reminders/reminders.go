@@ -192,9 +192,8 @@ func (n *Notifier) Digest(ctx context.Context, sub string, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	startOfDay := at.In(zone)
 	for _, t := range overdue.Tasks {
-		if y, m, dd := t.DueAt.In(zone).Date(); !(y == startOfDay.Year() && m == startOfDay.Month() && dd == startOfDay.Day()) {
+		if t.DueAt.In(zone).Format(time.DateOnly) != day { // today's are in the today list
 			d.Overdue = append(d.Overdue, n.line(ctx, t, zone))
 		}
 	}

@@ -41,6 +41,7 @@ import (
 	"github.com/rapportcrm/rapport/shared/config"
 	"github.com/rapportcrm/rapport/shared/dynamo"
 	"github.com/rapportcrm/rapport/shared/dynamo/schema"
+	"github.com/rapportcrm/rapport/shared/email"
 	"github.com/rapportcrm/rapport/shared/relay"
 )
 
@@ -121,7 +122,7 @@ type Stack struct {
 	// Auth mints tokens the stack accepts.
 	Auth *auth.Authority
 	// Mailer delivers into Outbox.
-	Mailer mail.Mailer
+	Mailer email.Sender
 	// DynamoDB is the client the handlers use.
 	DynamoDB *dynamodb.Client
 	// Config is the functions' configuration.

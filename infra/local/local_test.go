@@ -27,7 +27,6 @@ import (
 	"github.com/rapportcrm/rapport/infra/local"
 	"github.com/rapportcrm/rapport/infra/local/auth"
 	"github.com/rapportcrm/rapport/infra/local/internal/clock"
-	"github.com/rapportcrm/rapport/infra/local/mail"
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/app"
 	"github.com/rapportcrm/rapport/shared/email"
@@ -249,7 +248,7 @@ func TestStackEndToEnd(t *testing.T) {
 	if s.mail["leads"] != nil || s.mail["probe"] != st.Mailer {
 		t.Errorf("senders %v: leads may not mail, probe (not in the manifest) may", s.mail)
 	}
-	if _, err := st.Mailer.Send(context.Background(), mail.Message{To: []string{"a@example.com"}, Subject: "hi", Text: "hello"}); err != nil {
+	if _, err := st.Mailer.Send(context.Background(), email.Message{To: []string{"a@example.com"}, Subject: "hi", Text: "hello"}); err != nil {
 		t.Fatal(err)
 	}
 	if files, _ := filepath.Glob(filepath.Join(st.Outbox, "*.eml")); len(files) != 1 {

@@ -21,23 +21,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rapportcrm/rapport/shared/config"
 	"github.com/rapportcrm/rapport/shared/email"
 )
 
-// Message is email.Message, kept under this name for the local stack's
-// callers.
-type Message = email.Message
-
-// Mailer is email.Sender, kept under this name for the local stack's
-// callers.
-type Mailer = email.Sender
-
-// ErrInvalid is email.ErrInvalid: Send's error for a message that cannot be
-// sent.
-var ErrInvalid = email.ErrInvalid
-
-// DefaultFrom is the sender of the local stack's mail.
-const DefaultFrom = "Rapport <rapport@localhost>"
+// DefaultFrom is the sender of the local stack's mail: the functions'
+// own default MAIL_FROM.
+const DefaultFrom = config.DefaultMailFrom
 
 // Outbox is the local stack's email.Sender: it writes each message to Dir
 // as <UTC time>-<id>.eml, with the headers SES would send
@@ -53,7 +43,7 @@ type Outbox struct {
 var _ email.Sender = (*Outbox)(nil)
 
 // Send implements email.Sender; its id is the Message-ID header.
-func (o *Outbox) Send(ctx context.Context, msg Message) (string, error) {
+func (o *Outbox) Send(ctx context.Context, msg email.Message) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -126,7 +116,7 @@ type fromAddress struct {
 // render writes the message in RFC 5322 form with CRLF line ends: headers,
 // then a quoted-printable text part, an HTML part, or both as
 // multipart/alternative.
-func render(msg Message, from fromAddress, id string, at time.Time) ([]byte, error) {
+func render(msg email.Message, from fromAddress, id string, at time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	to := make([]string, len(msg.To))
 	for i, a := range msg.To {

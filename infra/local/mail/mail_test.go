@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rapportcrm/rapport/infra/local/mail"
+	"github.com/rapportcrm/rapport/shared/email"
 )
 
 var sent = time.Date(2026, 11, 22, 10, 4, 5, 0, time.UTC)
@@ -40,7 +41,7 @@ func TestOutboxWritesAReadableMessage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "outbox")
 	o := &mail.Outbox{Dir: dir, Now: func() time.Time { return sent }}
 	text := "Hello Ana,\n\nThree leads are waiting for a first contact. Größe: ok.\n" + strings.Repeat("long line ", 20)
-	id, err := o.Send(context.Background(), mail.Message{
+	id, err := o.Send(context.Background(), email.Message{
 		To:      []string{"Ana Pérez <ana@example.com>", "team@example.com"},
 		Subject: "Leads waiting — Montag",
 		Text:    text,
@@ -97,7 +98,7 @@ func TestOutboxWritesAReadableMessage(t *testing.T) {
 func TestTextAndHTMLMakeAnAlternative(t *testing.T) {
 	dir := t.TempDir()
 	o := &mail.Outbox{Dir: dir, From: "Reports <reports@localhost>"}
-	if _, err := o.Send(context.Background(), mail.Message{
+	if _, err := o.Send(context.Background(), email.Message{
 		To: []string{"m@example.com"}, Subject: "Weekly scorecard", Text: "Score 72", HTML: "<p>Score <b>72</b></p>",
 	}); err != nil {
 		t.Fatal(err)
@@ -133,14 +134,14 @@ func TestTextAndHTMLMakeAnAlternative(t *testing.T) {
 func TestInvalidMessagesWriteNothing(t *testing.T) {
 	dir := t.TempDir()
 	o := &mail.Outbox{Dir: dir}
-	for name, m := range map[string]mail.Message{
+	for name, m := range map[string]email.Message{
 		"no recipient":     {Subject: "s", Text: "t"},
 		"bad address":      {To: []string{"not an address"}, Subject: "s", Text: "t"},
 		"header injection": {To: []string{"a@example.com"}, Subject: "hi\r\nBcc: all@example.com", Text: "t"},
 		"no subject":       {To: []string{"a@example.com"}, Text: "t"},
 		"no body":          {To: []string{"a@example.com"}, Subject: "s"},
 	} {
-		if _, err := o.Send(context.Background(), m); !errors.Is(err, mail.ErrInvalid) {
+		if _, err := o.Send(context.Background(), m); !errors.Is(err, email.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -154,7 +155,7 @@ func TestInvalidMessagesWriteNothing(t *testing.T) {
 func TestOutboxWritesThreadAndUnsubscribeHeaders(t *testing.T) {
 	dir := t.TempDir()
 	o := &mail.Outbox{Dir: dir, From: "Équipe Rapport <rapport@crm.example.com>"}
-	if _, err := o.Send(context.Background(), mail.Message{
+	if _, err := o.Send(context.Background(), email.Message{
 		To: []string{"a@example.com"}, Subject: "s", Text: "t",
 		Thread: "lead/01JD", Unsubscribe: "https://crm.example.com/u?t=1",
 	}); err != nil {
@@ -182,7 +183,7 @@ func TestOutboxWritesThreadAndUnsubscribeHeaders(t *testing.T) {
 	}
 
 	bad := &mail.Outbox{Dir: dir, From: "not an address"}
-	if _, err := bad.Send(context.Background(), mail.Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"}); err == nil || !strings.Contains(err.Error(), "MAIL_FROM") {
+	if _, err := bad.Send(context.Background(), email.Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"}); err == nil || !strings.Contains(err.Error(), "MAIL_FROM") {
 		t.Errorf("bad sender: %v", err)
 	}
 }

@@ -80,7 +80,7 @@ func (c *chain) registry() *local.Registry {
 			return nil
 		}
 	}
-	return &local.Registry{
+	return withRapport(&local.Registry{
 		HTTP: map[string]func(app.Deps) app.HTTPHandler{"leads": func(app.Deps) app.HTTPHandler {
 			return func(_ context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 				if a := req.RequestContext.Authorizer; a != nil {
@@ -90,7 +90,7 @@ func (c *chain) registry() *local.Registry {
 				}
 				return lambdaevents.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "{}"}, nil
 			}
-		}, "staff": app.Staff, "followups": app.Followups},
+		}},
 		Stream: map[string]func(app.Deps) app.StreamHandler{"relay": func(d app.Deps) app.StreamHandler {
 			return func(ctx context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
 				for _, r := range e.Records {
@@ -110,9 +110,8 @@ func (c *chain) registry() *local.Registry {
 			}
 		}},
 		Event: map[string]func(app.Deps) app.EventHandler{
-			"reminders": app.Reminders,
-			"run":       run,
-			"block":     block,
+			"run":   run,
+			"block": block,
 			"trivial": func(app.Deps) app.EventHandler {
 				return func(context.Context, lambdaevents.EventBridgeEvent) error { return nil }
 			},
@@ -141,7 +140,7 @@ func (c *chain) registry() *local.Registry {
 				}
 			},
 		},
-	}
+	})
 }
 
 // startStack starts the stack on the test's DynamoDB server with the

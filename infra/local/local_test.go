@@ -43,9 +43,32 @@ type stubs struct {
 	mail map[string]email.Sender
 }
 
+// withRapport fills in Rapport's own handler for every function r does not
+// stub, so a test names only what it replaces and a function added to the
+// manifest needs no edit here.
+func withRapport(r *local.Registry) *local.Registry {
+	def := local.DefaultRegistry()
+	for name, c := range def.HTTP {
+		if _, ok := r.HTTP[name]; !ok {
+			r.HTTP[name] = c
+		}
+	}
+	for name, c := range def.Stream {
+		if _, ok := r.Stream[name]; !ok {
+			r.Stream[name] = c
+		}
+	}
+	for name, c := range def.Event {
+		if _, ok := r.Event[name]; !ok {
+			r.Event[name] = c
+		}
+	}
+	return r
+}
+
 func (s *stubs) registry() *local.Registry {
-	return &local.Registry{
-		HTTP: map[string]func(app.Deps) app.HTTPHandler{"leads": s.leads, "staff": app.Staff, "followups": app.Followups},
+	return withRapport(&local.Registry{
+		HTTP: map[string]func(app.Deps) app.HTTPHandler{"leads": s.leads},
 		Stream: map[string]func(app.Deps) app.StreamHandler{"relay": func(d app.Deps) app.StreamHandler {
 			return func(ctx context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
 				for _, r := range e.Records {
@@ -64,14 +87,14 @@ func (s *stubs) registry() *local.Registry {
 				return lambdaevents.DynamoDBEventResponse{}, nil
 			}
 		}},
-		Event: map[string]func(app.Deps) app.EventHandler{"reminders": app.Reminders, "probe": func(d app.Deps) app.EventHandler {
+		Event: map[string]func(app.Deps) app.EventHandler{"probe": func(d app.Deps) app.EventHandler {
 			s.record("probe", d)
 			return func(_ context.Context, ev lambdaevents.EventBridgeEvent) error {
 				s.received <- ev
 				return nil
 			}
 		}},
-	}
+	})
 }
 
 // record notes what the stack built name's handler with.

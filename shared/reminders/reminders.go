@@ -159,11 +159,7 @@ func (n *Notifier) recipientOf(ctx context.Context, owner string) (string, *time
 	if err != nil {
 		return "", nil, "", err
 	}
-	zone := r.Zone
-	if zone == nil {
-		zone = n.OrgZone
-	}
-	return r.Email, zone, r.Name, nil
+	return r.Email, n.zoneOf(r), r.Name, nil
 }
 
 // Digest sends sub the digest of the local day of at: overdue tasks,
@@ -178,10 +174,7 @@ func (n *Notifier) Digest(ctx context.Context, sub string, at time.Time) error {
 	if err != nil || !r.Digest || r.Email == "" {
 		return err
 	}
-	zone := r.Zone
-	if zone == nil {
-		zone = n.OrgZone
-	}
+	zone := n.zoneOf(r)
 	day := at.In(zone).Format(time.DateOnly)
 	d := digestData{Name: r.Name, Day: at.In(zone).Format("Monday 2 January 2006"), AppURL: n.AppURL}
 	overdue, err := n.Tasks.Plan(ctx, followup.PlanQuery{Owner: sub, When: followup.WhenOverdue, Limit: digestLimit})
@@ -249,6 +242,15 @@ func (n *Notifier) sendOnce(ctx context.Context, key string, msg email.Message) 
 		return fmt.Errorf("send mail: %w", err)
 	}
 	return n.Log.Sent(ctx, key, id, n.Now())
+}
+
+// zoneOf is the zone a person's mail is written in: theirs, else the
+// organisation's.
+func (n *Notifier) zoneOf(r Recipient) *time.Location {
+	if r.Zone == nil {
+		return n.OrgZone
+	}
+	return r.Zone
 }
 
 func subjectPath(s followup.Subject) string {

@@ -42,6 +42,9 @@ type Function struct {
 	Table         TableAccess
 	PublishEvents bool // may put events on the bus
 	SendEmail     bool // may send email
+	// ReadsLinkKeys says the function signs or verifies the customers'
+	// links (/t/{token}, /s/{token}): it may read the link keyring secret.
+	ReadsLinkKeys bool
 }
 
 // TableAccess is the access a function needs to the table.
@@ -122,17 +125,25 @@ var Functions = []Function{
 		Table:       ReadWrite,
 	},
 	{
+		Name:          "tickets",
+		Kind:          HTTP,
+		Description:   "Tickets and complaints: the public support form, the agents' queue with SLA clocks, and each customer's signed ticket page.",
+		Table:         ReadWrite,
+		ReadsLinkKeys: true,
+	},
+	{
 		Name:        "followups",
 		Kind:        HTTP,
 		Description: "Follow-up tasks: the plan of the day and the week, made by hand and by Rapport for new leads and customers.",
 		Table:       ReadWrite,
 	},
 	{
-		Name:        "reminders",
-		Kind:        Event,
-		Description: "Sweeps the timers every minute, makes the automatic follow-up tasks, and emails due reminders and daily digests.",
-		Table:       ReadWrite,
-		SendEmail:   true,
+		Name:          "reminders",
+		Kind:          Event,
+		Description:   "Sweeps the timers every minute, makes the automatic follow-up tasks, emails due reminders, daily digests and ticket mail, and closes solved tickets.",
+		Table:         ReadWrite,
+		SendEmail:     true,
+		ReadsLinkKeys: true,
 	},
 	{
 		Name:          "relay",
@@ -156,6 +167,24 @@ var Routes = []Route{
 	{Method: "POST", Path: "/leads/{id}/activities", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/leads/{id}/convert", Function: "leads", Role: Agent},
 	{Method: "GET", Path: "/customers/{id}", Function: "leads", Role: Agent},
+
+	{Method: "POST", Path: "/tickets", Function: "tickets", Role: Public,
+		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data", "application/json"},
+		Produces: []string{"application/json", "text/html"}},
+	{Method: "OPTIONS", Path: "/tickets", Function: "tickets", Role: Public},
+	{Method: "POST", Path: "/tickets/on-behalf", Function: "tickets", Role: Agent},
+	{Method: "GET", Path: "/tickets", Function: "tickets", Role: Agent,
+		Query: []string{"status", "priority", "kind", "owner", "sla", "limit", "cursor"}},
+	{Method: "GET", Path: "/tickets/{id}", Function: "tickets", Role: Agent},
+	{Method: "PATCH", Path: "/tickets/{id}", Function: "tickets", Role: Agent},
+	{Method: "POST", Path: "/tickets/{id}/replies", Function: "tickets", Role: Agent},
+	// The customer's page of a ticket, reached by the signed link in every
+	// ticket email: read the public thread, answer with a plain form.
+	{Method: "GET", Path: "/t/{token}", Function: "tickets", Role: Public,
+		Produces: []string{"text/html"}},
+	{Method: "POST", Path: "/t/{token}", Function: "tickets", Role: Public,
+		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data"},
+		Produces: []string{"text/html"}},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,
@@ -184,6 +213,14 @@ var Rules = []Rule{
 		// day's digest.
 		Name: "reminders-mail", Source: "rapport.reminders", Function: "reminders",
 		DetailTypes: []string{"followup.due", "staff.digest_due"},
+	},
+	{
+		// Ticket mail: the requester's acknowledgement, staff replies and
+		// the solve; SLA warnings, breaches and escalations to staff; and
+		// the auto-close of solved tickets.
+		Name: "reminders-tickets", Source: "rapport.tickets", Function: "reminders",
+		DetailTypes: []string{"ticket.opened", "ticket.replied", "ticket.solved",
+			"ticket.sla_warning", "ticket.sla_breached", "ticket.sla_escalated", "ticket.close_due"},
 	},
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/rapportcrm/rapport/shared/config"
 	"github.com/rapportcrm/rapport/shared/dynamo"
 	"github.com/rapportcrm/rapport/shared/email"
+	"github.com/rapportcrm/rapport/shared/links"
 	"github.com/rapportcrm/rapport/shared/relay"
 )
 
@@ -41,4 +42,10 @@ type Deps struct {
 	// only the functions that mail carry the SES client; the local stack
 	// sets its outbox.
 	Mail email.Sender
+
+	// Links signs and verifies the customers' signed links (/t/{token},
+	// /s/{token}); nil for functions that have none. A Lambda's main reads
+	// it from the secret Config.LinksSecretARN names; the local stack
+	// generates one on the machine.
+	Links *links.Keyring
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rapportcrm/rapport/shared/calendar"
 	"github.com/rapportcrm/rapport/shared/email"
+	"github.com/rapportcrm/rapport/shared/sla"
 )
 
 // Config holds every setting any function reads. Each function reads the
@@ -63,6 +64,22 @@ type Config struct {
 	// SalesQueueEmail receives the reminders of unassigned follow-ups
 	// (SALES_QUEUE_EMAIL, a shared sales inbox; empty sends none).
 	SalesQueueEmail string
+	// SLAPolicies are the ticket SLA targets per priority, in business time
+	// on Calendar (SLA_POLICIES, e.g. "urgent=1h/4h,high=4h/1d", default
+	// sla.DefaultPoliciesString; priorities not named keep their default).
+	SLAPolicies sla.Policies
+	// TicketCloseAfter is how long after its solve a ticket closes by
+	// itself unless the customer answers (TICKET_CLOSE_AFTER, default 96h).
+	TicketCloseAfter time.Duration
+	// TicketReopenWithin is how long after the solve a customer's answer
+	// reopens a ticket; later, it opens a new one that follows it
+	// (TICKET_REOPEN_WITHIN, default 168h).
+	TicketReopenWithin time.Duration
+	// LinksSecretARN names the Secrets Manager secret holding the keyring
+	// that signs customers' links (LINKS_SECRET_ARN); set for the
+	// functions that sign or verify them. The local stack passes a keyring
+	// generated on the machine instead.
+	LinksSecretARN string
 }
 
 // Defaults applied when a variable is unset.
@@ -74,6 +91,8 @@ const (
 	DefaultFirstContact    = 4 * time.Hour
 	DefaultCheckInAfter    = 30 * 24 * time.Hour
 	DefaultOverdueAfter    = 24 * time.Hour
+	DefaultCloseAfter      = 96 * time.Hour
+	DefaultReopenWithin    = 168 * time.Hour
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in a function,
@@ -144,11 +163,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"FIRST_CONTACT_WITHIN", getenv("FIRST_CONTACT_WITHIN"), &c.FirstContactWithin, DefaultFirstContact},
 		{"CHECK_IN_AFTER", getenv("CHECK_IN_AFTER"), &c.CheckInAfter, DefaultCheckInAfter},
 		{"FOLLOWUP_OVERDUE_AFTER", getenv("FOLLOWUP_OVERDUE_AFTER"), &c.OverdueAfter, DefaultOverdueAfter},
+		{"TICKET_CLOSE_AFTER", getenv("TICKET_CLOSE_AFTER"), &c.TicketCloseAfter, DefaultCloseAfter},
+		{"TICKET_REOPEN_WITHIN", getenv("TICKET_REOPEN_WITHIN"), &c.TicketReopenWithin, DefaultReopenWithin},
 	} {
 		if *d.into, err = duration(d.value, d.def); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", d.name, err)
 		}
 	}
+	if c.SLAPolicies, err = sla.ParsePolicies(getenv("SLA_POLICIES"), c.Calendar); err != nil {
+		return Config{}, fmt.Errorf("SLA_POLICIES: %w", err)
+	}
+	c.LinksSecretARN = strings.TrimSpace(getenv("LINKS_SECRET_ARN"))
 	if c.AppURL = strings.TrimRight(strings.TrimSpace(getenv("APP_URL")), "/"); c.AppURL != "" {
 		if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return Config{}, fmt.Errorf("APP_URL %q is not a URL such as https://crm.example.com", c.AppURL)

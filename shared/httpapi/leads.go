@@ -3,10 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,17 +56,12 @@ func (h *Leads) preflight(_ context.Context, r *Request) (Response, error) {
 // capture takes a web form submission. A browser posting a plain form gets
 // a page (or a redirect); a script gets JSON.
 func (h *Leads) capture(ctx context.Context, r *Request) (Response, error) {
-	browser := strings.Contains(r.Header("Accept"), "text/html")
+	browser := wantsHTML(r)
 	resp, err := h.captureResponse(ctx, r, browser)
-	if err != nil {
-		var e *crm.Error
-		if browser && errors.As(err, &e) && (e.Code == crm.EINVALID || e.Code == crm.EMALFORMED) {
-			resp, err = HTML(StatusOf(err), invalidPage(e)), nil
-		} else {
-			resp, err = Problem(err), nil
-		}
+	if resp, err = formAnswer(browser, resp, err); err != nil {
+		return Response{}, err
 	}
-	return h.CORS.Decorate(r, resp), err
+	return h.CORS.Decorate(r, resp), nil
 }
 
 func (h *Leads) captureResponse(ctx context.Context, r *Request, browser bool) (Response, error) {
@@ -86,34 +78,10 @@ func (h *Leads) captureResponse(ctx context.Context, r *Request, browser bool) (
 	if err != nil {
 		return Response{}, err
 	}
-	status := http.StatusCreated
-	if res.Duplicate {
-		status = http.StatusOK
-	}
-	if browser {
-		if target, ok := h.allowedRedirect(in.Redirect); ok {
-			return Redirect(target), nil
-		}
-		back, _ := h.allowedRedirect(in.Submission.PageURL)
-		return HTML(status, thanksPage(back)), nil
-	}
-	body2 := map[string]any{"id": res.LeadID, "duplicate": res.Duplicate}
-	if !res.Duplicate {
-		body2["status"] = crm.StatusNew
-		return JSON(status, body2, "Location", "/leads/"+res.LeadID), nil
-	}
-	return JSON(status, body2), nil
-}
-
-// allowedRedirect returns target if it is an absolute URL on one of the
-// configured origins; anything else would make the form an open redirect.
-func (h *Leads) allowedRedirect(target string) (string, bool) {
-	u, err := url.Parse(strings.TrimSpace(target))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
-		return "", false
-	}
-	origin := strings.ToLower(u.Scheme + "://" + u.Host)
-	return u.String(), slices.Contains(h.RedirectOrigins, origin)
+	return formAccepted{
+		id: res.LeadID, duplicate: res.Duplicate, status: string(crm.StatusNew), location: "/leads/" + res.LeadID,
+		redirect: in.Redirect, pageURL: in.Submission.PageURL, origins: h.RedirectOrigins,
+	}.response(browser), nil
 }
 
 func (h *Leads) list(ctx context.Context, r *Request) (Response, error) {

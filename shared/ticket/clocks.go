@@ -154,7 +154,13 @@ func (r Rules) WarningAt(t Ticket) time.Time {
 	c := r.Clocks(t)
 	var first time.Time
 	for _, k := range []sla.Kind{sla.FirstResponse, sla.Resolution} {
-		if d := c.Of(k).Due(sla.Warning); !d.IsZero() && (first.IsZero() || d.Before(first)) {
+		clock := c.Of(k)
+		if !clock.StoppedAt().IsZero() {
+			// A clock stopped after its warning still has it (Due), but
+			// puts the ticket at risk no more.
+			continue
+		}
+		if d := clock.Due(sla.Warning); !d.IsZero() && (first.IsZero() || d.Before(first)) {
 			first = d
 		}
 	}

@@ -193,8 +193,13 @@ func (r Rules) planTimers(t *Ticket, prev events.Ticket, now time.Time, closeAft
 		t.Timers = map[string]time.Time{}
 	}
 	for id, due := range t.Timers {
-		if due.Before(now) {
-			delete(t.Timers, id)
+		if !due.Before(now) {
+			continue
+		}
+		delete(t.Timers, id)
+		// Only an SLA stage must never fire again; the close timer is
+		// armed anew by each solve.
+		if id != closeTimerID(t.ID) && !slices.Contains(t.Fired, id) {
 			t.Fired = append(t.Fired, id)
 		}
 	}

@@ -24,6 +24,8 @@ type Leads struct {
 	TimeZone *time.Location
 	// Followups shows a lead's or customer's open follow-up tasks with it.
 	Followups OpenFollowups
+	// Tickets shows a customer's latest tickets with it.
+	Tickets CustomerTickets
 }
 
 // Register binds a handler to each of the leads function's manifest routes.
@@ -255,15 +257,19 @@ func (h *Leads) customer(ctx context.Context, r *Request) (Response, error) {
 	}
 	j := struct {
 		customerDetailJSON
-		Followups []followupJSON `json:"followups"`
+		Followups []followupJSON       `json:"followups"`
+		Tickets   []customerTicketJSON `json:"tickets"`
 	}{customerDetailJSON: toCustomerDetailJSON(d)}
 	if j.Followups, err = openFollowupsJSON(ctx, h.Followups, followup.Subject{Kind: followup.SubjectCustomer, ID: d.Customer.ID}); err != nil {
+		return Response{}, err
+	}
+	if j.Tickets, err = customerTicketsJSON(ctx, h.Tickets, d.Customer.ID); err != nil {
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, j), nil
 }
 
-// etag quotes a lead's version as an entity tag.
+// etag quotes a record's version as an entity tag.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 // ifMatch reads the version named by If-Match; required makes its absence
@@ -272,13 +278,13 @@ func ifMatch(r *Request, required bool) (int64, error) {
 	h := strings.TrimSpace(r.Header("If-Match"))
 	if h == "" {
 		if required {
-			return 0, crm.Errorf(crm.EPRECONDITIONREQUIRED, "send If-Match with the ETag of the lead you read")
+			return 0, crm.Errorf(crm.EPRECONDITIONREQUIRED, "send If-Match with the ETag of what you read")
 		}
 		return 0, nil
 	}
 	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil || v < 1 {
-		return 0, fieldError("If-Match", "must be the ETag of the lead, such as \"3\"")
+		return 0, fieldError("If-Match", "must be the ETag you read, such as \"3\"")
 	}
 	return v, nil
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,5 +284,68 @@ func TestBadTicketInputWritesNothing(t *testing.T) {
 		if resp := a.do(req{route: "GET /tickets/{id}", role: "agent", path: idPath(bad)}); resp.StatusCode != 404 {
 			t.Errorf("GET /tickets/%s: %d", bad, resp.StatusCode)
 		}
+	}
+}
+
+// Concurrent edits with one If-Match: exactly one wins, the others are
+// told the ticket changed, and no update is lost.
+func TestConcurrentPatchesOneWins(t *testing.T) {
+	a := newTicketsAPI(t)
+	id := a.openFor(`{"email":"a@example.com","message":"Hi","channel":"phone"}`)["id"].(string)
+	a.advance(time.Minute)
+	owners := []string{"sub-1", "sub-2", "sub-3", "sub-4", "sub-5", "sub-6"}
+	codes := make([]int, len(owners))
+	var wg sync.WaitGroup
+	for i, owner := range owners {
+		wg.Go(func() {
+			resp := a.do(req{route: "PATCH /tickets/{id}", role: "agent", path: idPath(id), headers: ifMatchJSON(`"1"`), body: `{"owner":"` + owner + `"}`})
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, c := range codes {
+		switch {
+		case c == 200 && won < 0:
+			won = i
+		case c != 412:
+			t.Errorf("patch %d answered %d", i, c)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("no patch won: %v", codes)
+	}
+	if d := a.detail(id); d["owner"] != owners[won] || d["version"] != float64(2) || kinds(d) != "message,change" {
+		t.Errorf("after the race: owner %v version %v timeline %s, want %s at 2", d["owner"], d["version"], kinds(d), owners[won])
+	}
+}
+
+// The same form sent many times at once is one ticket.
+func TestConcurrentSubmissionsAreOneTicket(t *testing.T) {
+	a := newTicketsAPI(t)
+	body := `{"email":"eve@example.com","subject":"Refund","message":"Please refund order 9."}`
+	ids := make([]string, 8)
+	created := make([]bool, len(ids))
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			resp := a.do(req{route: "POST /tickets", headers: jsonClient, body: body})
+			got := decodeString(t, resp.Body)
+			ids[i], _ = got["id"].(string)
+			created[i] = resp.StatusCode == 201
+		})
+	}
+	wg.Wait()
+	n := 0
+	for i := range ids {
+		if ids[i] != ids[0] || ids[i] == "" {
+			t.Errorf("answer %d names ticket %q, answer 0 %q", i, ids[i], ids[0])
+		}
+		if created[i] {
+			n++
+		}
+	}
+	if n != 1 || len(a.tickets(nil)) != 1 {
+		t.Errorf("%d answers said created and %d tickets are listed; want 1 and 1", n, len(a.tickets(nil)))
 	}
 }

@@ -65,6 +65,8 @@ func Catalogue() []Detail {
 		LeadCaptured{}, LeadUpdated{}, LeadConverted{},
 		FollowupCreated{}, FollowupDue{}, FollowupOverdue{}, FollowupCompleted{}, FollowupCancelled{},
 		StaffDigestDue{},
+		TicketOpened{}, TicketUpdated{}, TicketReplied{}, TicketSolved{}, TicketReopened{}, TicketClosed{},
+		TicketSLAWarning{}, TicketSLABreached{}, TicketSLAEscalated{}, TicketCloseDue{},
 	}
 }
 

@@ -33,6 +33,17 @@ var roundTrips = map[string]func(t *testing.T, sample []byte){
 	events.FollowupCompletedType: roundTrip[events.FollowupCompleted],
 	events.FollowupCancelledType: roundTrip[events.FollowupCancelled],
 	events.StaffDigestDueType:    roundTrip[events.StaffDigestDue],
+
+	events.TicketOpenedType:       roundTrip[events.TicketOpened],
+	events.TicketUpdatedType:      roundTrip[events.TicketUpdated],
+	events.TicketRepliedType:      roundTrip[events.TicketReplied],
+	events.TicketSolvedType:       roundTrip[events.TicketSolved],
+	events.TicketReopenedType:     roundTrip[events.TicketReopened],
+	events.TicketClosedType:       roundTrip[events.TicketClosed],
+	events.TicketSLAWarningType:   roundTrip[events.TicketSLAWarning],
+	events.TicketSLABreachedType:  roundTrip[events.TicketSLABreached],
+	events.TicketSLAEscalatedType: roundTrip[events.TicketSLAEscalated],
+	events.TicketCloseDueType:     roundTrip[events.TicketCloseDue],
 }
 
 // TestSampleRoundTrip decodes each sample EventBridge event into its typed
@@ -108,12 +119,55 @@ func TestSamplesMatchSchemas(t *testing.T) {
 	}
 }
 
+// TestTicketSchemasRefusePersonalData checks that no ticket schema lets a
+// requester's name, address, subject or message through, at the top or
+// inside an SLA clock, and that a clock's status is one the domain knows.
+func TestTicketSchemasRefusePersonalData(t *testing.T) {
+	for _, d := range events.Catalogue() {
+		if d.EventSource() != events.SourceTickets {
+			continue
+		}
+		t.Run(d.DetailType(), func(t *testing.T) {
+			sch := compileSchema(t, d.DetailType())
+			detail := sampleDetail(t, d.DetailType())
+			for _, field := range []string{"name", "email", "phone", "subject", "message", "body"} {
+				leaky := maps.Clone(detail)
+				leaky[field] = "Ada Lovelace <ada@example.com>"
+				if sch.Validate(leaky) == nil {
+					t.Errorf("schema accepts a detail with %q", field)
+				}
+			}
+			clock, ok := detail["first_response"].(map[string]any)
+			if !ok {
+				return
+			}
+			leaky := maps.Clone(detail)
+			leaky["first_response"] = maps.Clone(clock)
+			leaky["first_response"].(map[string]any)["note"] = "called back"
+			if sch.Validate(leaky) == nil {
+				t.Error("schema accepts an SLA clock with a field it does not describe")
+			}
+			odd := maps.Clone(detail)
+			odd["first_response"] = maps.Clone(clock)
+			odd["first_response"].(map[string]any)["status"] = "late"
+			if sch.Validate(odd) == nil {
+				t.Error("schema accepts an SLA clock status the domain has not")
+			}
+		})
+	}
+}
+
 // TestWrappedDetailsMatchSchemas checks what the store really writes — a
 // detail built in Go and wrapped — against the schema, minimal and full.
 func TestWrappedDetailsMatchSchemas(t *testing.T) {
 	at := time.Date(2026, 5, 4, 9, 30, 12, 345e6, time.FixedZone("CEST", 2*3600))
 	meta := events.Metadata{EventID: "01JTC9W3M8Q4R7Y2K5N6P1V0XA", OccurredAt: at}
 	followup := events.Followup{FollowupID: "F1", SubjectKind: "lead", SubjectID: "L1", Kind: "task", Owner: "agent-1", DueAt: at}
+	unassigned := events.Ticket{TicketID: "T1", Kind: "request", Priority: "normal", Channel: "web", OpenedAt: at}
+	assigned := events.Ticket{TicketID: "T1", Kind: "complaint", Priority: "urgent", Channel: "phone", Category: "billing",
+		CustomerID: "C1", Owner: "agent-2", Team: "support", OpenedAt: at}
+	running := events.SLAClock{Status: "running", TargetAt: &at}
+	met := events.SLAClock{Status: "met", TargetAt: &at, ElapsedBusinessSeconds: 1800, StoppedAt: &at}
 	details := []events.Detail{
 		events.LeadCaptured{Metadata: meta, LeadID: "L1", Attribution: events.Attribution{Source: "website"}, CapturedAt: at},
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"status"}, Status: "lost", PreviousStatus: "qualified", LostReason: "budget", CapturedAt: at, Version: 3},
@@ -125,6 +179,22 @@ func TestWrappedDetailsMatchSchemas(t *testing.T) {
 		events.FollowupCompleted{Metadata: meta, Followup: followup, DoneAt: at, OnTime: false},
 		events.FollowupCancelled{Metadata: meta, Followup: followup},
 		events.StaffDigestDue{Metadata: meta, Subject: "4f1c2b7e", TimeZone: "Europe/Berlin", DigestHour: 0},
+		events.TicketOpened{Metadata: meta, Ticket: unassigned, FirstResponse: running, Resolution: running},
+		events.TicketOpened{Metadata: meta, Ticket: assigned, FirstResponse: running, Resolution: running, FollowsTicketID: "T0"},
+		events.TicketUpdated{Metadata: meta, Ticket: unassigned, Version: 2, Changes: []string{"owner"}, Status: "new", PreviousOwner: "agent-1"},
+		events.TicketUpdated{Metadata: meta, Ticket: assigned, Version: 5, Changes: []string{"priority", "kind", "category", "owner", "status"},
+			Status: "closed", PreviousStatus: "on_hold", PreviousPriority: "low", PreviousOwner: "agent-1"},
+		events.TicketReplied{Metadata: meta, Ticket: unassigned, ReplyID: "E1", By: "staff", Public: false, RepliedAt: at},
+		events.TicketReplied{Metadata: meta, Ticket: assigned, ReplyID: "E1", By: "staff", Public: true, FirstResponse: true,
+			FirstResponseSLA: "breached", FirstResponseSeconds: 30600, RepliedAt: at},
+		events.TicketSolved{Metadata: meta, Ticket: unassigned, SolvedAt: at, FirstResponseStopped: true, FirstResponse: met, Resolution: met},
+		events.TicketReopened{Metadata: meta, Ticket: assigned, By: "staff", SolvedAt: at, ReopenedAt: at},
+		events.TicketClosed{Metadata: meta, Ticket: assigned, SolvedAt: at, ClosedAt: at, By: "staff",
+			FirstResponse: met, Resolution: events.SLAClock{Status: "met", StoppedAt: &at}},
+		events.TicketSLAWarning{Metadata: meta, TicketSLA: events.TicketSLA{Ticket: unassigned, Clock: "first_response", TargetAt: at, TargetSeconds: 3600}},
+		events.TicketSLABreached{Metadata: meta, TicketSLA: events.TicketSLA{Ticket: assigned, Clock: "resolution", TargetAt: at, TargetSeconds: 86400}},
+		events.TicketSLAEscalated{Metadata: meta, TicketSLA: events.TicketSLA{Ticket: assigned, Clock: "resolution", TargetAt: at, TargetSeconds: 86400}},
+		events.TicketCloseDue{Metadata: meta, TicketID: "T1", SolvedAt: at},
 	}
 	for _, d := range details {
 		env, err := events.Wrap(d)

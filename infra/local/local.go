@@ -313,6 +313,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", serveDemoForm)
+	mux.HandleFunc("GET /support", serveDemoSupportForm)
 	mux.HandleFunc(ClockPath, st.serveClock)
 	mux.Handle("/", gw)
 	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn)}

@@ -27,19 +27,22 @@ const (
 	// Purchases: +1 per purchase recorded for a customer (purchase
 	// events, to come), at the purchase time.
 	Purchases Counter = "purchases"
-	// TicketsOpened: +1 per ticket opened (ticket.opened, to come), of
-	// any kind, at its opening.
+	// TicketsOpened: +1 per ticket.opened, of any kind, at opened_at.
 	TicketsOpened Counter = "tickets_opened"
-	// ComplaintsOpened: +1 per ticket opened whose kind is complaint, at
-	// its opening; also counted in TicketsOpened.
+	// ComplaintsOpened: +1 per ticket.opened whose kind is complaint, at
+	// opened_at; also counted in TicketsOpened.
 	ComplaintsOpened Counter = "complaints_opened"
-	// SLAMet: +1 per SLA clock (first response or resolution) stopped
-	// before its deadline (ticket responded/resolved events, to come), at
-	// the moment it stopped.
+	// SLAMet: +1 per SLA clock (first response or resolution) stopped by
+	// its deadline, from the event that stopped it: ticket.replied with
+	// first_response and first_response_sla "met", at replied_at;
+	// ticket.solved with first_response_stopped and first_response.status
+	// "met", at solved_at; ticket.closed with resolution.status "met", at
+	// solved_at (the resolution), and with a "met" first_response nothing
+	// counted before, at its stopped_at.
 	SLAMet Counter = "sla_met"
-	// SLABreached: +1 per SLA clock that passed its deadline (the
-	// reminders sweep's SLA-breach event, to come), at the deadline; a
-	// clock is counted once, as met or as breached.
+	// SLABreached: +1 per ticket.sla_breached, at its occurred_at (the
+	// deadline). A clock is counted once, as met or as breached: the
+	// rollup keeps a mark per ticket and clock.
 	SLABreached Counter = "sla_breached"
 	// SurveyInvitationsSent: +1 per survey invitation sent (survey
 	// invitation events, to come), at sending.
@@ -73,11 +76,13 @@ const (
 	// lead.updated whose changes include "first_contact", at
 	// first_contact_at.
 	LeadResponseTime Timing = "lead_response_time"
-	// TicketFirstResponseTime: from a ticket's opening to the first reply
-	// by staff (to come), at the reply.
+	// TicketFirstResponseTime: first_response_seconds of the ticket.replied
+	// with first_response (opening to the first public staff reply), at
+	// replied_at.
 	TicketFirstResponseTime Timing = "ticket_first_response_time"
-	// TicketResolutionTime: from a ticket's opening to its resolution (to
-	// come), at the resolution.
+	// TicketResolutionTime: resolution_seconds of ticket.closed (opening
+	// to the last solve), at solved_at: once per ticket, when it closes
+	// for good.
 	TicketResolutionTime Timing = "ticket_resolution_time"
 )
 

@@ -316,8 +316,11 @@ func (s *Service) Update(ctx context.Context, actor, id string, ifMatch int64, p
 		return Ticket{}, crm.Errorf(crm.EPRECONDITION, "ticket %s has changed since version %d; read it again", id, ifMatch)
 	}
 	c, err := s.change(ctx, t, actor, p)
-	if err != nil || c.changes == nil {
-		return c.t, err
+	if err != nil {
+		return Ticket{}, err
+	}
+	if c.changes == nil {
+		return c.t, nil
 	}
 	return c.t, s.save(ctx, c, nil)
 }

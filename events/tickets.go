@@ -44,7 +44,9 @@ type Ticket struct {
 
 // SLAClock is where one SLA clock stood when the event was written.
 type SLAClock struct {
-	// Status is running, paused, met or breached.
+	// Status is running, paused, met or breached. A clock whose breach
+	// fired stays breached, even if a lower priority later gave it a
+	// deadline it met.
 	Status string `json:"status"`
 	// TargetAt is the deadline; absent while the clock is paused before it.
 	TargetAt *time.Time `json:"target_at,omitempty"`
@@ -166,9 +168,13 @@ type TicketClosed struct {
 	SolvedAt time.Time `json:"solved_at"`
 	ClosedAt time.Time `json:"closed_at"`
 	// By is "staff" or "auto".
-	By            string   `json:"by"`
-	FirstResponse SLAClock `json:"first_response"`
-	Resolution    SLAClock `json:"resolution"`
+	By string `json:"by"`
+	// FirstResponseStopped is true when closing stopped a first-response
+	// clock that no reply or solve had stopped (closed straight from work,
+	// unanswered); FirstResponse.Status then says met or breached.
+	FirstResponseStopped bool     `json:"first_response_stopped"`
+	FirstResponse        SLAClock `json:"first_response"`
+	Resolution           SLAClock `json:"resolution"`
 	// ResolutionSeconds is the wall time from opening to the last solve.
 	ResolutionSeconds int64 `json:"resolution_seconds"`
 }

@@ -37,12 +37,12 @@ const (
 	// first_response and first_response_sla "met", at replied_at;
 	// ticket.solved with first_response_stopped and first_response.status
 	// "met", at solved_at; ticket.closed with resolution.status "met", at
-	// solved_at (the resolution), and with a "met" first_response nothing
-	// counted before, at its stopped_at.
+	// solved_at (the resolution), and with first_response_stopped and
+	// first_response.status "met" (closed unanswered), at closed_at.
 	SLAMet Counter = "sla_met"
 	// SLABreached: +1 per ticket.sla_breached, at its occurred_at (the
-	// deadline). A clock is counted once, as met or as breached: the
-	// rollup keeps a mark per ticket and clock.
+	// deadline). A clock is counted once, as met or as breached: once
+	// its breach fires, every later event reports it breached.
 	SLABreached Counter = "sla_breached"
 	// SurveyInvitationsSent: +1 per survey invitation sent (survey
 	// invitation events, to come), at sending.

@@ -154,7 +154,13 @@ func (r Rules) WarningAt(t Ticket) time.Time {
 	c := r.Clocks(t)
 	var first time.Time
 	for _, k := range []sla.Kind{sla.FirstResponse, sla.Resolution} {
-		if d := c.Of(k).Due(sla.Warning); !d.IsZero() && (first.IsZero() || d.Before(first)) {
+		clock := c.Of(k)
+		if !clock.StoppedAt().IsZero() {
+			// A clock stopped after its warning still has it (Due), but
+			// puts the ticket at risk no more.
+			continue
+		}
+		if d := clock.Due(sla.Warning); !d.IsZero() && (first.IsZero() || d.Before(first)) {
 			first = d
 		}
 	}
@@ -187,8 +193,13 @@ func (r Rules) planTimers(t *Ticket, prev events.Ticket, now time.Time, closeAft
 		t.Timers = map[string]time.Time{}
 	}
 	for id, due := range t.Timers {
-		if due.Before(now) {
-			delete(t.Timers, id)
+		if !due.Before(now) {
+			continue
+		}
+		delete(t.Timers, id)
+		// Only an SLA stage must never fire again; the close timer is
+		// armed anew by each solve.
+		if id != closeTimerID(t.ID) && !slices.Contains(t.Fired, id) {
 			t.Fired = append(t.Fired, id)
 		}
 	}

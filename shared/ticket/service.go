@@ -316,8 +316,11 @@ func (s *Service) Update(ctx context.Context, actor, id string, ifMatch int64, p
 		return Ticket{}, crm.Errorf(crm.EPRECONDITION, "ticket %s has changed since version %d; read it again", id, ifMatch)
 	}
 	c, err := s.change(ctx, t, actor, p)
-	if err != nil || c.changes == nil {
-		return c.t, err
+	if err != nil {
+		return Ticket{}, err
+	}
+	if c.changes == nil {
+		return c.t, nil
 	}
 	return c.t, s.save(ctx, c, nil)
 }
@@ -469,16 +472,20 @@ func (s *Service) changeEvents(c *edit) ([]events.Envelope, error) {
 	out := []events.Detail{up}
 	if prev.Status != t.Status {
 		first, res := s.Rules.Snapshots(t, now)
+		// The change stopped a first-response clock no reply stopped: the
+		// ticket was solved or closed unanswered.
+		unanswered := t.FirstResponseAt == nil && !stopped(prev, s.Rules, sla.FirstResponse)
+		frEv, resEv := outcome(t, sla.FirstResponse, first, now), outcome(t, sla.Resolution, res, now)
 		switch {
 		case t.Status == StatusSolved:
 			out = append(out, events.TicketSolved{Metadata: s.meta(now), Ticket: describe(t), SolvedAt: now,
-				FirstResponseStopped: prev.FirstResponseAt == nil && stoppedIn(prev, s.Rules, sla.FirstResponse),
-				FirstResponse:        clockEvent(first), Resolution: clockEvent(res), Reopened: t.Reopened})
+				FirstResponseStopped: unanswered, FirstResponse: frEv, Resolution: resEv, Reopened: t.Reopened})
 		case t.Status == StatusClosed:
 			solved := *t.SolvedAt
 			out = append(out, events.TicketClosed{Metadata: s.meta(now), Ticket: describe(t),
 				SolvedAt: solved.UTC(), ClosedAt: now, By: closedBy(c.actor),
-				FirstResponse: clockEvent(first), Resolution: clockEvent(res),
+				FirstResponseStopped: unanswered,
+				FirstResponse:        frEv, Resolution: resEv,
 				ResolutionSeconds: int64(solved.Sub(t.OpenedAt) / time.Second)})
 		case prev.Status == StatusSolved:
 			out = append(out, events.TicketReopened{Metadata: s.meta(now), Ticket: describe(t), By: c.by,
@@ -496,10 +503,29 @@ func (s *Service) changeEvents(c *edit) ([]events.Envelope, error) {
 	return envs, nil
 }
 
-// stoppedIn reports whether clock k of prev was still running (not
-// stopped) before the change at now, so the change is what stopped it.
-func stoppedIn(prev Ticket, r Rules, k sla.Kind) bool {
-	return r.Clocks(prev).Of(k).StoppedAt().IsZero()
+// stopped reports whether clock k of t has stopped.
+func stopped(t Ticket, r Rules, k sla.Kind) bool {
+	return !r.Clocks(t).Of(k).StoppedAt().IsZero()
+}
+
+// outcome is clock k of t as events report it: a clock whose breach has
+// fired is breached for good, even if a lower priority then gave it a
+// deadline it met, so the scorecard counts each clock once — as met from
+// the event that stops it, or as breached from ticket.sla_breached.
+func outcome(t Ticket, k sla.Kind, snap sla.Snapshot, now time.Time) events.SLAClock {
+	ev := clockEvent(snap)
+	if ev.Status == string(sla.Met) && breachFired(t, k, now) {
+		ev.Status = string(sla.Breached)
+	}
+	return ev
+}
+
+// breachFired reports whether the breach timer of t's clock k has fired,
+// or falls due before now and fires at the next sweep.
+func breachFired(t Ticket, k sla.Kind, now time.Time) bool {
+	id := slaTimerID(t.ID, k, sla.Breach)
+	due, armed := t.Timers[id]
+	return slices.Contains(t.Fired, id) || armed && due.Before(now)
 }
 
 // autoActor is the actor of changes Rapport makes by itself.
@@ -571,7 +597,7 @@ func (s *Service) Reply(ctx context.Context, actor, id string, r Reply) (Entry, 
 			By: "staff", Public: r.Public, FirstResponse: first, RepliedAt: c.now}
 		if first {
 			fr, _ := s.Rules.Snapshots(c.t, c.now)
-			replied.FirstResponseSLA = string(fr.Status)
+			replied.FirstResponseSLA = outcome(c.t, sla.FirstResponse, fr, c.now).Status
 			replied.FirstResponseSeconds = int64(c.now.Sub(t.OpenedAt) / time.Second)
 		}
 		ev, err := events.Wrap(replied)

@@ -1,6 +1,7 @@
 // Command reminders is the Lambda behind the timer sweep (every minute),
 // the automatic follow-up tasks made from lead events, the mail for due
-// tasks and daily digests, and the ticket mail.
+// tasks and daily digests, the ticket mail and the auto-close of solved
+// tickets.
 package main
 
 import (

@@ -67,7 +67,7 @@ func Catalogue() []Detail {
 		StaffDigestDue{},
 		TicketOpened{}, TicketUpdated{}, TicketReplied{}, TicketSolved{}, TicketReopened{}, TicketClosed{},
 		TicketSLAWarning{}, TicketSLABreached{}, TicketSLAEscalated{}, TicketCloseDue{},
-		SurveyInvited{}, SurveyResponded{}, SurveyOptedOut{},
+		SurveyInvited{}, SurveyResponded{}, SurveyOptedOut{}, SurveyDue{},
 	}
 }
 

@@ -44,6 +44,7 @@ var roundTrips = map[string]func(t *testing.T, sample []byte){
 	events.TicketSLABreachedType:  roundTrip[events.TicketSLABreached],
 	events.TicketSLAEscalatedType: roundTrip[events.TicketSLAEscalated],
 	events.TicketCloseDueType:     roundTrip[events.TicketCloseDue],
+	events.SurveyDueType:          roundTrip[events.SurveyDue],
 
 	events.SurveyInvitedType:   roundTrip[events.SurveyInvited],
 	events.SurveyRespondedType: roundTrip[events.SurveyResponded],
@@ -256,6 +257,7 @@ func TestWrappedDetailsMatchSchemas(t *testing.T) {
 		events.TicketSLABreached{Metadata: meta, TicketSLA: events.TicketSLA{Ticket: assigned, Clock: "resolution", TargetAt: at, TargetSeconds: 86400}},
 		events.TicketSLAEscalated{Metadata: meta, TicketSLA: events.TicketSLA{Ticket: assigned, Clock: "resolution", TargetAt: at, TargetSeconds: 86400}},
 		events.TicketCloseDue{Metadata: meta, TicketID: "T1", SolvedAt: at},
+		events.SurveyDue{Metadata: meta, InvitationID: "I1"},
 		events.SurveyInvited{Metadata: meta, SurveyInvitation: manual, ExpiresAt: at},
 		events.SurveyInvited{Metadata: meta, SurveyInvitation: afterTicket, ExpiresAt: at},
 		events.SurveyResponded{Metadata: meta, SurveyInvitation: manual, Answers: []events.SurveyAnswer{{Question: "nps", Score: 0}}, AnsweredAt: at},

@@ -90,3 +90,24 @@ func (SurveyOptedOut) EventSource() string { return SourceSurveys }
 
 // DetailType implements Detail.
 func (SurveyOptedOut) DetailType() string { return SurveyOptedOutType }
+
+// SurveyDueType is the detail type of an invitation's send timer.
+const SurveyDueType = "survey.due"
+
+// SurveyDue is fired by an invitation's timer when it is due to be sent;
+// the surveys domain sends it, or cancels it when the person can no longer
+// be invited. Nothing but the domain consumes it.
+type SurveyDue struct {
+	Metadata
+	InvitationID string `json:"invitation_id"`
+	// CustomerID is set on a customer's relationship timer, which fires
+	// before its invitation exists: the domain then makes it, sends it
+	// and arms the next one.
+	CustomerID string `json:"customer_id,omitempty"`
+}
+
+// EventSource implements Detail.
+func (SurveyDue) EventSource() string { return SourceSurveys }
+
+// DetailType implements Detail.
+func (SurveyDue) DetailType() string { return SurveyDueType }

@@ -67,6 +67,7 @@ func Catalogue() []Detail {
 		StaffDigestDue{},
 		TicketOpened{}, TicketUpdated{}, TicketReplied{}, TicketSolved{}, TicketReopened{}, TicketClosed{},
 		TicketSLAWarning{}, TicketSLABreached{}, TicketSLAEscalated{}, TicketCloseDue{},
+		SurveyInvited{}, SurveyResponded{}, SurveyOptedOut{}, SurveyDue{},
 	}
 }
 

@@ -44,6 +44,11 @@ var roundTrips = map[string]func(t *testing.T, sample []byte){
 	events.TicketSLABreachedType:  roundTrip[events.TicketSLABreached],
 	events.TicketSLAEscalatedType: roundTrip[events.TicketSLAEscalated],
 	events.TicketCloseDueType:     roundTrip[events.TicketCloseDue],
+	events.SurveyDueType:          roundTrip[events.SurveyDue],
+
+	events.SurveyInvitedType:   roundTrip[events.SurveyInvited],
+	events.SurveyRespondedType: roundTrip[events.SurveyResponded],
+	events.SurveyOptedOutType:  roundTrip[events.SurveyOptedOut],
 }
 
 // TestSampleRoundTrip decodes each sample EventBridge event into its typed
@@ -157,6 +162,60 @@ func TestTicketSchemasRefusePersonalData(t *testing.T) {
 	}
 }
 
+// TestSurveySchemasRefusePersonalData checks that no survey schema lets the
+// person's address or name, or the comment's words, through, and that
+// survey.responded holds each score to its question's scale.
+func TestSurveySchemasRefusePersonalData(t *testing.T) {
+	for _, d := range events.Catalogue() {
+		if d.EventSource() != events.SourceSurveys {
+			continue
+		}
+		t.Run(d.DetailType(), func(t *testing.T) {
+			sch := compileSchema(t, d.DetailType())
+			detail := sampleDetail(t, d.DetailType())
+			for _, field := range []string{"email", "name", "comment", "message", "body"} {
+				leaky := maps.Clone(detail)
+				leaky[field] = "Ada Lovelace <ada@example.com>"
+				if sch.Validate(leaky) == nil {
+					t.Errorf("schema accepts a detail with %q", field)
+				}
+			}
+		})
+	}
+
+	sch := compileSchema(t, events.SurveyRespondedType)
+	detail := sampleDetail(t, events.SurveyRespondedType)
+	for _, tc := range []struct {
+		answer any
+		ok     bool
+	}{
+		{map[string]any{"question": "nps", "score": 0}, true},
+		{map[string]any{"question": "nps", "score": 10}, true},
+		{map[string]any{"question": "nps", "score": 11}, false},
+		{map[string]any{"question": "nps", "score": -1}, false},
+		{map[string]any{"question": "csat", "score": 1}, true},
+		{map[string]any{"question": "csat", "score": 0}, false},
+		{map[string]any{"question": "csat", "score": 6}, false},
+		{map[string]any{"question": "ces", "score": 7}, true},
+		{map[string]any{"question": "ces", "score": 8}, false},
+		{map[string]any{"question": "ces", "score": 4.5}, false},
+		{map[string]any{"question": "effort", "score": 3}, false},
+		{map[string]any{"question": "ces", "score": 3, "comment": "slow"}, false},
+		{map[string]any{"question": "ces"}, false},
+	} {
+		d := maps.Clone(detail)
+		d["answers"] = []any{tc.answer}
+		if err := sch.Validate(d); (err == nil) != tc.ok {
+			t.Errorf("answer %v: valid = %v, want %v (%v)", tc.answer, err == nil, tc.ok, err)
+		}
+	}
+	none := maps.Clone(detail)
+	none["answers"] = []any{}
+	if sch.Validate(none) == nil {
+		t.Error("schema accepts a response without answers")
+	}
+}
+
 // TestWrappedDetailsMatchSchemas checks what the store really writes — a
 // detail built in Go and wrapped — against the schema, minimal and full.
 func TestWrappedDetailsMatchSchemas(t *testing.T) {
@@ -168,6 +227,9 @@ func TestWrappedDetailsMatchSchemas(t *testing.T) {
 		CustomerID: "C1", Owner: "agent-2", Team: "support", OpenedAt: at}
 	running := events.SLAClock{Status: "running", TargetAt: &at}
 	met := events.SLAClock{Status: "met", TargetAt: &at, ElapsedBusinessSeconds: 1800, StoppedAt: &at}
+	manual := events.SurveyInvitation{InvitationID: "I1", Reason: "manual", Questions: []string{"nps"}, SentAt: at}
+	afterTicket := events.SurveyInvitation{InvitationID: "I1", Reason: "after_ticket", Questions: []string{"csat", "ces"},
+		CustomerID: "C1", TicketID: "T1", Owner: "agent-2", Team: "support", SentAt: at}
 	details := []events.Detail{
 		events.LeadCaptured{Metadata: meta, LeadID: "L1", Attribution: events.Attribution{Source: "website"}, CapturedAt: at},
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"status"}, Status: "lost", PreviousStatus: "qualified", LostReason: "budget", CapturedAt: at, Version: 3},
@@ -195,6 +257,14 @@ func TestWrappedDetailsMatchSchemas(t *testing.T) {
 		events.TicketSLABreached{Metadata: meta, TicketSLA: events.TicketSLA{Ticket: assigned, Clock: "resolution", TargetAt: at, TargetSeconds: 86400}},
 		events.TicketSLAEscalated{Metadata: meta, TicketSLA: events.TicketSLA{Ticket: assigned, Clock: "resolution", TargetAt: at, TargetSeconds: 86400}},
 		events.TicketCloseDue{Metadata: meta, TicketID: "T1", SolvedAt: at},
+		events.SurveyDue{Metadata: meta, InvitationID: "I1"},
+		events.SurveyInvited{Metadata: meta, SurveyInvitation: manual, ExpiresAt: at},
+		events.SurveyInvited{Metadata: meta, SurveyInvitation: afterTicket, ExpiresAt: at},
+		events.SurveyResponded{Metadata: meta, SurveyInvitation: manual, Answers: []events.SurveyAnswer{{Question: "nps", Score: 0}}, AnsweredAt: at},
+		events.SurveyResponded{Metadata: meta, SurveyInvitation: afterTicket, Commented: true, AnsweredAt: at,
+			Answers: []events.SurveyAnswer{{Question: "csat", Score: 5}, {Question: "ces", Score: 7}}},
+		events.SurveyOptedOut{Metadata: meta, InvitationID: "I1", OptedOutAt: at},
+		events.SurveyOptedOut{Metadata: meta, InvitationID: "I1", CustomerID: "C1", OptedOutAt: at},
 	}
 	for _, d := range details {
 		env, err := events.Wrap(d)

@@ -1,6 +1,7 @@
 // Command reminders is the Lambda behind the timer sweep (every minute),
-// the automatic follow-up tasks made from lead events, and the mail for due
-// tasks and daily digests.
+// the automatic follow-up tasks made from lead events, the mail for due
+// tasks and daily digests, the ticket mail and the auto-close of solved
+// tickets.
 package main
 
 import (
@@ -14,8 +15,13 @@ import (
 )
 
 func main() {
-	d, aws, err := app.FromEnvironment(context.Background())
+	ctx := context.Background()
+	d, aws, err := app.FromEnvironment(ctx)
 	if err != nil {
+		app.Fail(d, err)
+	}
+	// Ticket mail carries the customer's signed link to the ticket page.
+	if err := app.LoadLinks(ctx, aws, &d); err != nil {
 		app.Fail(d, err)
 	}
 	if d.Mail, err = sesmail.New(sesv2.NewFromConfig(aws), d.Config.MailFrom); err != nil {

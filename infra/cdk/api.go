@@ -41,8 +41,9 @@ const accessLogFormat = `{"requestId":"$context.requestId","time":"$context.requ
 
 // addHTTPAPI creates the staff's user pool and the HTTP API with one route
 // per manifest route: staff routes behind the JWT authorizer, public routes
-// open. CORS is not configured on the API: the leads handler answers its
-// own preflight (OPTIONS /leads) for the origins in its environment.
+// open. CORS is not configured on the API: the leads and tickets handlers
+// answer their own preflight (OPTIONS /leads, OPTIONS /tickets) for the
+// origins in their environment.
 func (s *rapportStack) addHTTPAPI() (awsapigatewayv2.HttpApi, awscognito.UserPool, awscognito.UserPoolClient) {
 	pool := awscognito.NewUserPool(s.stack, jsii.String("Staff"), &awscognito.UserPoolProps{
 		UserPoolName: jsii.String("rapport-" + string(s.stage) + "-staff"),

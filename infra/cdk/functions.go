@@ -118,6 +118,9 @@ func (s *rapportStack) grant(fn awslambda.Function, f manifest.Function) {
 	if f.PublishEvents {
 		s.bus.GrantPutEventsTo(fn, nil)
 	}
+	if f.ReadsLinkKeys {
+		s.grantLinkKeys(fn)
+	}
 	if f.SendEmail {
 		// SES authorizes sending per verified identity; which identity the
 		// functions send from is not known here, so the grant is limited to

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/rapportcrm/rapport/infra/manifest"
+	"github.com/rapportcrm/rapport/shared/sla"
 )
 
 func TestRealManifestIsValid(t *testing.T) {
@@ -113,7 +114,11 @@ func TestRootContextHasEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{CtxCORSAllowedOrigins, CtxFormRedirectOrigins, CtxOrgTimeZone, CtxLeadDuplicateWindow, CtxBusinessHours, CtxHolidays, CtxAlarmEmail} {
+	keys := []string{CtxAlarmEmail}
+	for _, k := range contextKeys {
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
 		if _, ok := ctx[k]; !ok {
 			t.Errorf("cdk.json has no context key %s", k)
 		}
@@ -151,7 +156,8 @@ func TestSettingsFromContext(t *testing.T) {
 	s, err := settings(map[string]any{})
 	if err != nil || s.OrgTimeZone != "UTC" || s.LeadDuplicateWindow != "720h0m0s" || len(s.CORSAllowedOrigins) != 0 ||
 		s.BusinessHours != "Mon-Fri 09:00-17:00" || len(s.Holidays) != 0 ||
-		s.MailFrom != "Rapport <rapport@localhost>" {
+		s.MailFrom != "Rapport <rapport@localhost>" || s.SLAPolicies != sla.DefaultPoliciesString ||
+		s.TicketCloseAfter != "96h0m0s" || s.TicketReopenWithin != "168h0m0s" {
 		t.Errorf("defaults: %+v, %v", s, err)
 	}
 	s, err = settings(map[string]any{
@@ -175,6 +181,9 @@ func TestSettingsFromContext(t *testing.T) {
 		CtxBusinessHours:       "Mon-Fri 9-17",
 		CtxHolidays:            []any{"2026-12-25", "25.12.2026"},
 		CtxMailFrom:            "crm at example.com",
+		CtxSLAPolicies:         "urgent=1h",
+		CtxTicketCloseAfter:    "0s",
+		CtxTicketReopenWithin:  "a week",
 	} {
 		if _, err := settings(map[string]any{key: bad}); err == nil {
 			t.Errorf("%s = %v accepted", key, bad)
@@ -245,9 +254,16 @@ func TestEnvironmentCoversConfig(t *testing.T) {
 		t.Fatal("found no getenv calls in shared/config/config.go")
 	}
 	env := Settings{}.Environment("table", "bus")
+	env[LinksSecretVariable] = "" // set by grantLinkKeys on the functions that read the keyring
 	for _, m := range read {
 		if _, ok := env[m[1]]; !ok {
 			t.Errorf("shared/config reads %s, which the stack does not set", m[1])
+		}
+	}
+	// A deployer's setting's errors name its context key.
+	for k := range (Settings{}).Environment("table", "bus") {
+		if _, ok := contextKeys[k]; !ok && k != "TABLE_NAME" && k != "EVENT_BUS_NAME" {
+			t.Errorf("%s has no context key in contextKeys", k)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/config"
+	"github.com/rapportcrm/rapport/shared/sla"
 )
 
 // Context keys a deployer sets in cdk.json or with `cdk deploy -c KEY=VALUE`.
@@ -28,6 +29,9 @@ const (
 	CtxCheckInAfter        = "rapport:checkInAfter"         // Go duration, e.g. 720h
 	CtxFollowupOverdue     = "rapport:followupOverdueAfter" // Go duration, e.g. 24h
 	CtxSalesQueueEmail     = "rapport:salesQueueEmail"      // shared inbox for unassigned follow-ups' reminders
+	CtxSLAPolicies         = "rapport:slaPolicies"          // ticket SLA targets, e.g. "urgent=1h/4h,high=4h/1d"
+	CtxTicketCloseAfter    = "rapport:ticketCloseAfter"     // Go duration, e.g. 96h
+	CtxTicketReopenWithin  = "rapport:ticketReopenWithin"   // Go duration, e.g. 168h
 	CtxAlarmEmail          = "rapport:alarmEmail"           // address the alarm topic mails; empty for none
 	CtxStage               = "rapport:stage"                // dev or prod; `make deploy STAGE=...` sets it
 )
@@ -47,6 +51,9 @@ type Settings struct {
 	CheckInAfter        string
 	FollowupOverdue     string
 	SalesQueueEmail     string
+	SLAPolicies         string
+	TicketCloseAfter    string
+	TicketReopenWithin  string
 	// AlarmEmail is subscribed to the alarm topic when set. It is not
 	// passed to the functions.
 	AlarmEmail string
@@ -54,8 +61,8 @@ type Settings struct {
 
 // SettingsFromContext reads the settings from the construct tree's context
 // and checks them with the same parser the functions use at cold start, so a
-// malformed origin, time zone or business calendar fails `cdk synth` rather
-// than every Lambda after the deployment.
+// malformed origin, time zone, business calendar or SLA policy fails
+// `cdk synth`, naming its key, rather than every Lambda after the deployment.
 func SettingsFromContext(node constructs.Node) (Settings, error) {
 	var s Settings
 	var err error
@@ -102,6 +109,9 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 		{CtxCheckInAfter, &s.CheckInAfter, config.DefaultCheckInAfter.String()},
 		{CtxFollowupOverdue, &s.FollowupOverdue, config.DefaultOverdueAfter.String()},
 		{CtxSalesQueueEmail, &s.SalesQueueEmail, ""},
+		{CtxSLAPolicies, &s.SLAPolicies, sla.DefaultPoliciesString},
+		{CtxTicketCloseAfter, &s.TicketCloseAfter, config.DefaultCloseAfter.String()},
+		{CtxTicketReopenWithin, &s.TicketReopenWithin, config.DefaultReopenWithin.String()},
 	} {
 		if *v.into, err = contextString(node, v.key); err != nil {
 			return Settings{}, err
@@ -122,13 +132,46 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	// value stands in for them here.
 	env := s.Environment("table", "bus")
 	if _, err := config.FromEnv(func(k string) string { return env[k] }); err != nil {
-		return Settings{}, err
+		return Settings{}, namingContextKey(err)
 	}
 	return s, nil
 }
 
+// contextKeys are the context keys of the variables a deployer sets.
+var contextKeys = map[string]string{
+	"ORG_TIME_ZONE":          CtxOrgTimeZone,
+	"CORS_ALLOWED_ORIGINS":   CtxCORSAllowedOrigins,
+	"FORM_REDIRECT_ORIGINS":  CtxFormRedirectOrigins,
+	"LEAD_DUPLICATE_WINDOW":  CtxLeadDuplicateWindow,
+	"BUSINESS_HOURS":         CtxBusinessHours,
+	"BUSINESS_HOLIDAYS":      CtxHolidays,
+	"MAIL_FROM":              CtxMailFrom,
+	"APP_URL":                CtxAppURL,
+	"FIRST_CONTACT_WITHIN":   CtxFirstContactWithin,
+	"CHECK_IN_AFTER":         CtxCheckInAfter,
+	"FOLLOWUP_OVERDUE_AFTER": CtxFollowupOverdue,
+	"SALES_QUEUE_EMAIL":      CtxSalesQueueEmail,
+	"SLA_POLICIES":           CtxSLAPolicies,
+	"TICKET_CLOSE_AFTER":     CtxTicketCloseAfter,
+	"TICKET_REOPEN_WITHIN":   CtxTicketReopenWithin,
+}
+
+// namingContextKey puts the context key a deployer edits in front of a
+// configuration error, which names the variable it read ("SLA_POLICIES:
+// sla policy urgent: …" becomes "rapport:slaPolicies: SLA_POLICIES: …").
+func namingContextKey(err error) error {
+	msg := err.Error()
+	for variable, key := range contextKeys {
+		if rest, ok := strings.CutPrefix(msg, variable); ok && (strings.HasPrefix(rest, ":") || strings.HasPrefix(rest, " ")) {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return err
+}
+
 // Environment returns the variables shared/config reads, for a function of
-// a stack whose table and bus have the given names.
+// a stack whose table and bus have the given names; LinksSecretVariable is
+// added to the functions that read the link keyring (grantLinkKeys).
 func (s Settings) Environment(tableName, busName string) map[string]string {
 	return map[string]string{
 		"TABLE_NAME":             tableName,
@@ -145,6 +188,9 @@ func (s Settings) Environment(tableName, busName string) map[string]string {
 		"CHECK_IN_AFTER":         s.CheckInAfter,
 		"FOLLOWUP_OVERDUE_AFTER": s.FollowupOverdue,
 		"SALES_QUEUE_EMAIL":      s.SalesQueueEmail,
+		"SLA_POLICIES":           s.SLAPolicies,
+		"TICKET_CLOSE_AFTER":     s.TicketCloseAfter,
+		"TICKET_REOPEN_WITHIN":   s.TicketReopenWithin,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -113,7 +114,8 @@ type rapportStack struct {
 	// schedulerRoles are the roles EventBridge Scheduler invokes each
 	// function with, by function name, made on first use.
 	schedulerRoles map[string]awsiam.Role
-	eventDLQ       awssqs.Queue // created on first use: rule and schedule targets, async failures
+	eventDLQ       awssqs.Queue             // created on first use: rule and schedule targets, async failures
+	linkKeys       awssecretsmanager.Secret // created on first use: the customers' link keyring
 	queues         []deadLetterQueue
 	api            awsapigatewayv2.HttpApi
 	alarms         alarmSet
@@ -128,9 +130,10 @@ type deadLetterQueue struct {
 }
 
 // NewRapportStack builds the whole of Rapport: table, functions, HTTP API
-// with its Cognito authorizer, event bus, rules, schedules and the stream
-// relay. Every function, route, rule and schedule comes from the manifest
-// and the table from schema.Rapport, so adding one there needs no change here.
+// with its Cognito authorizer, event bus, rules, schedules, the stream
+// relay and the keyring that signs customers' links. Every function, route,
+// rule and schedule comes from the manifest and the table from
+// schema.Rapport, so adding one there needs no change here.
 // It panics on a manifest or setting that cannot be deployed, as CDK does.
 func NewRapportStack(scope constructs.Construct, id string, props *RapportStackProps) awscdk.Stack {
 	if props == nil {

@@ -215,6 +215,9 @@ func accountedFor(f manifest.Function, action string) bool {
 	case "logs":
 		// its own log group only; TestGrants checks the resource
 		return verb == "CreateLogStream" || verb == "PutLogEvents"
+	case "secretsmanager":
+		// the link keyring; TestLinkKeyring checks the resource
+		return f.ReadsLinkKeys && verb == "GetSecretValue"
 	case "sqs":
 		// the dead-letter queue of its stream source or of its async invocations
 		return (f.Kind == manifest.Stream || f.Kind == manifest.Event) &&

@@ -57,6 +57,9 @@ var testContext = map[string]any{
 	CtxOrgTimeZone:         "Europe/Berlin",
 	CtxHolidays:            []any{"2026-12-25", "2026-12-26"},
 	CtxMailFrom:            "Rapport CRM <crm@example.com>",
+	CtxSLAPolicies:         "urgent=30m/2h,low=2d/10d",
+	CtxTicketCloseAfter:    "48h",
+	CtxTicketReopenWithin:  "336h",
 }
 
 // sampleManifest is the real manifest plus what it does not have yet: event

@@ -42,6 +42,7 @@ import (
 	"github.com/rapportcrm/rapport/shared/dynamo"
 	"github.com/rapportcrm/rapport/shared/dynamo/schema"
 	"github.com/rapportcrm/rapport/shared/email"
+	"github.com/rapportcrm/rapport/shared/links"
 	"github.com/rapportcrm/rapport/shared/relay"
 )
 
@@ -60,8 +61,9 @@ const (
 
 // Options configure Start. The zero value is `make dev`.
 type Options struct {
-	// Dir holds the data: the DynamoDB file, the signing key, the outbox
-	// (default DefaultDir(): .rapport under the repository root).
+	// Dir holds the data: the DynamoDB file, the signing key, the link
+	// keyring, the outbox (default DefaultDir(): .rapport under the
+	// repository root).
 	Dir string
 	// Addr is the HTTP listen address (default 127.0.0.1:$PORT, PORT
 	// defaulting to 8080). "127.0.0.1:0" picks a free port; Stack.URL
@@ -121,6 +123,10 @@ type Stack struct {
 	Table string
 	// Auth mints tokens the stack accepts.
 	Auth *auth.Authority
+	// Links is the keyring the functions sign customers' links with
+	// (LinksFile in Dir), so a test can open a ticket's page as its
+	// customer would.
+	Links *links.Keyring
 	// Mailer delivers into Outbox.
 	Mailer email.Sender
 	// DynamoDB is the client the handlers use.
@@ -193,6 +199,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return fail(err)
 	}
 	st.Auth = auth.New(key, o.Now)
+	if st.Links, err = LoadOrCreateLinks(o.Dir); err != nil {
+		return fail(err)
+	}
 
 	// DynamoDB: the server named by the SDK's own variable, else our own.
 	var dbDone <-chan struct{} // closed if our server exits
@@ -242,6 +251,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		if f, ok := manifest.FunctionNamed(name); !ok || f.SendEmail {
 			d.Mail = outbox // as in AWS, where only SendEmail functions may mail
+		}
+		if f, ok := manifest.FunctionNamed(name); !ok || f.ReadsLinkKeys {
+			d.Links = st.Links // as in AWS, where only ReadsLinkKeys functions may read the keyring
 		}
 		return d
 	})

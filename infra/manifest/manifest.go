@@ -132,6 +132,13 @@ var Functions = []Function{
 		ReadsLinkKeys: true,
 	},
 	{
+		Name:          "surveys",
+		Kind:          HTTP,
+		Description:   "Surveys: the one-use answer pages of CSAT, NPS and CES invitations, unsubscribing, and the managers' results and answers.",
+		Table:         ReadWrite,
+		ReadsLinkKeys: true,
+	},
+	{
 		Name:        "followups",
 		Kind:        HTTP,
 		Description: "Follow-up tasks: the plan of the day and the week, made by hand and by Rapport for new leads and customers.",
@@ -186,6 +193,25 @@ var Routes = []Route{
 		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data"},
 		Produces: []string{"text/html"}},
 
+	{Method: "POST", Path: "/surveys/invitations", Function: "surveys", Role: Manager},
+	{Method: "GET", Path: "/surveys/results", Function: "surveys", Role: Manager,
+		Query: []string{"question", "period"}},
+	{Method: "GET", Path: "/surveys/responses", Function: "surveys", Role: Manager,
+		Query: []string{"question", "period", "max_score", "limit", "cursor"}},
+	// The survey page, reached by the signed link in an invitation: a GET
+	// never records an answer (mail scanners open every link); the form
+	// posts it. ?score=N, the one-click links, only preselects N.
+	{Method: "GET", Path: "/s/{token}", Function: "surveys", Role: Public,
+		Produces: []string{"text/html"}},
+	{Method: "POST", Path: "/s/{token}", Function: "surveys", Role: Public,
+		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data"},
+		Produces: []string{"text/html"}},
+	{Method: "GET", Path: "/s/{token}/unsubscribe", Function: "surveys", Role: Public,
+		Produces: []string{"text/html"}},
+	{Method: "POST", Path: "/s/{token}/unsubscribe", Function: "surveys", Role: Public,
+		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data"},
+		Produces: []string{"text/html"}},
+
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,
 		Query: []string{"owner", "when", "limit", "cursor"}},
@@ -219,8 +245,17 @@ var Rules = []Rule{
 		// the solve; SLA warnings, breaches and escalations to staff; and
 		// the auto-close of solved tickets.
 		Name: "reminders-tickets", Source: "rapport.tickets", Function: "reminders",
-		DetailTypes: []string{"ticket.opened", "ticket.replied", "ticket.solved",
+		DetailTypes: []string{"ticket.opened", "ticket.replied", "ticket.solved", "ticket.reopened",
 			"ticket.sla_warning", "ticket.sla_breached", "ticket.sla_escalated", "ticket.close_due"},
+	},
+	{
+		// Surveys: an invitation's timer sends it (survey.due); a sent
+		// invitation is mailed; an unhappy answer gets a follow-up task.
+		// ticket.solved and ticket.reopened (rule reminders-tickets) make
+		// and cancel after-ticket invitations; lead.converted
+		// (reminders-leads) starts a customer's relationship rhythm.
+		Name: "reminders-surveys", Source: "rapport.surveys", Function: "reminders",
+		DetailTypes: []string{"survey.due", "survey.invited", "survey.responded"},
 	},
 }
 

@@ -20,11 +20,14 @@ import (
 
 // Reminders builds the reminders function's handler for its schedule and
 // its bus rules: the minute's timer sweep, the automatic follow-up tasks
-// from lead events, and the mail for due tasks and daily digests. Every
+// from lead events, the mail for due tasks and daily digests, the ticket
+// mail (shared/ticketmail) and the auto-close of solved tickets. Every
 // case is safe to run twice: tasks have ids derived from their lead, the
-// sweep fires each timer once, and each mail is sent once (see
-// reminders.SendLog). A missing mailer is a wiring error and panics here,
-// at cold start.
+// sweep fires each timer once, each mail is sent once (see
+// reminders.SendLog), and a ticket closes only if still solved since the
+// solve that armed its timer. A missing mailer is a wiring error and
+// panics here, at cold start; without Deps.Links the requesters' ticket
+// mail fails, and is retried, while the rest goes.
 func Reminders(d Deps) EventHandler {
 	if d.Mail == nil {
 		panic("app.Reminders: Deps.Mail is nil")
@@ -44,6 +47,8 @@ func Reminders(d Deps) EventHandler {
 		OrgZone:    d.Config.TimeZone,
 		Now:        d.Now,
 	}
+	tickets := ticketDomain(d)
+	ticketMail := ticketNotifier(d, tickets)
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
 		switch ev.DetailType {
 		case manifest.SweepDetailType:
@@ -64,6 +69,20 @@ func Reminders(d Deps) EventHandler {
 			return on(ctx, ev, func(ctx context.Context, e events.StaffDigestDue) error {
 				return notifier.Digest(ctx, e.Subject, e.OccurredAt)
 			})
+		case events.TicketOpenedType:
+			return on(ctx, ev, ticketMail.Opened)
+		case events.TicketRepliedType:
+			return on(ctx, ev, ticketMail.Replied)
+		case events.TicketSolvedType:
+			return on(ctx, ev, ticketMail.Solved)
+		case events.TicketSLAWarningType:
+			return on(ctx, ev, ticketMail.SLAWarning)
+		case events.TicketSLABreachedType:
+			return on(ctx, ev, ticketMail.SLABreached)
+		case events.TicketSLAEscalatedType:
+			return on(ctx, ev, ticketMail.SLAEscalated)
+		case events.TicketCloseDueType:
+			return on(ctx, ev, tickets.CloseDue)
 		}
 		d.Log.WarnContext(ctx, "event ignored: no rule should send it here", "detail_type", ev.DetailType, "source", ev.Source)
 		return nil
@@ -107,7 +126,11 @@ func (r staffRecipients) Recipient(ctx context.Context, sub string) (reminders.R
 	if err != nil {
 		return reminders.Recipient{}, err
 	}
-	return reminders.Recipient{Name: p.Name, Email: p.Email, Zone: p.Location(), Digest: p.DigestEnabled}, nil
+	return toRecipient(p), nil
+}
+
+func toRecipient(p staff.Profile) reminders.Recipient {
+	return reminders.Recipient{Name: p.Name, Email: p.Email, Zone: p.Location(), Digest: p.DigestEnabled}
 }
 
 // subjects names leads and customers for mail.

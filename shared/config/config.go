@@ -13,6 +13,7 @@ import (
 	"github.com/rapportcrm/rapport/shared/calendar"
 	"github.com/rapportcrm/rapport/shared/email"
 	"github.com/rapportcrm/rapport/shared/sla"
+	"github.com/rapportcrm/rapport/shared/survey"
 )
 
 // Config holds every setting any function reads. Each function reads the
@@ -80,6 +81,13 @@ type Config struct {
 	// functions that sign or verify them. The local stack passes a keyring
 	// generated on the machine instead.
 	LinksSecretARN string
+	// Surveys are the survey rules: the delay after a solved ticket
+	// (SURVEY_DELAY, default 1h), the relationship rhythm
+	// (SURVEY_RELATIONSHIP_FIRST 720h after a first conversion, then every
+	// SURVEY_RELATIONSHIP_EVERY 2160h), the least time between two
+	// invitations to one person (SURVEY_QUIET_PERIOD, 720h; 0 turns it
+	// off) and how long a link works (SURVEY_LINK_LIFETIME, 720h).
+	Surveys survey.Settings
 }
 
 // Defaults applied when a variable is unset.
@@ -174,6 +182,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("SLA_POLICIES: %w", err)
 	}
 	c.LinksSecretARN = strings.TrimSpace(getenv("LINKS_SECRET_ARN"))
+	if c.Surveys, err = surveySettings(getenv); err != nil {
+		return Config{}, err
+	}
 	if c.AppURL = strings.TrimRight(strings.TrimSpace(getenv("APP_URL")), "/"); c.AppURL != "" {
 		if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return Config{}, fmt.Errorf("APP_URL %q is not a URL such as https://crm.example.com", c.AppURL)
@@ -185,6 +196,35 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// surveySettings reads the survey rules, each a Go duration.
+func surveySettings(getenv func(string) string) (survey.Settings, error) {
+	st := survey.DefaultSettings()
+	for _, d := range []struct {
+		name string
+		into *time.Duration
+	}{
+		{"SURVEY_DELAY", &st.Delay},
+		{"SURVEY_RELATIONSHIP_FIRST", &st.RelationshipFirst},
+		{"SURVEY_RELATIONSHIP_EVERY", &st.RelationshipEvery},
+		{"SURVEY_QUIET_PERIOD", &st.QuietPeriod},
+		{"SURVEY_LINK_LIFETIME", &st.LinkLifetime},
+	} {
+		v := strings.TrimSpace(getenv(d.name))
+		if v == "" {
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil {
+			return survey.Settings{}, fmt.Errorf("%s %q is not a duration such as 720h", d.name, v)
+		}
+		*d.into = parsed
+	}
+	if err := st.Check(); err != nil {
+		return survey.Settings{}, fmt.Errorf("survey settings: %w", err)
+	}
+	return st, nil
 }
 
 // duration reads a positive Go duration, or def when s is empty.

@@ -7,11 +7,15 @@ package crm
 // CleanText strips markup and control characters from s, keeps line
 // breaks, and adds an error for field to v if s is not text or is longer
 // than max characters after cleaning.
-func CleanText(s string, max int, field string, v *Invalid) string { return cleanText(s, max, field, v) }
+func CleanText(s string, max int, field string, v *Invalid) string {
+	return cleanText(s, max, field, v)
+}
 
 // CleanLine is CleanText for one-line fields: whitespace runs become one
 // space.
-func CleanLine(s string, max int, field string, v *Invalid) string { return cleanLine(s, max, field, v) }
+func CleanLine(s string, max int, field string, v *Invalid) string {
+	return cleanLine(s, max, field, v)
+}
 
 // NormaliseEmail returns s lower-cased if it is a plain address with a
 // domain, "" if it is empty, and adds an error for "email" to v otherwise.

@@ -19,22 +19,32 @@ const (
 // CustomerByPerson implements crm.LeadStore: the person's key names the
 // customer, then the customer is read.
 func (s *LeadStore) CustomerByPerson(ctx context.Context, personKey string) (crm.Customer, error) {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.Table),
+	id, err := customerIDOf(ctx, s.Client, s.Table, personKey)
+	if err != nil {
+		return crm.Customer{}, err
+	}
+	if id == "" {
+		return crm.Customer{}, crm.Errorf(crm.ENOTFOUND, "no customer for that person")
+	}
+	return s.customer(ctx, id)
+}
+
+// customerIDOf returns the id of the customer the person's key names, or
+// "" when it names none.
+func customerIDOf(ctx context.Context, c API, table, personKey string) (string, error) {
+	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(table),
 		Key:            key(custKeyPrefix+hashKey(personKey), custKeySK),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return crm.Customer{}, internal("get customer key", err)
+		return "", internal("get customer key", err)
 	}
 	var k custKeyItem
 	if err := attributevalue.UnmarshalMap(out.Item, &k); err != nil {
-		return crm.Customer{}, internal("decode customer key", err)
+		return "", internal("decode customer key", err)
 	}
-	if k.CustomerID == "" {
-		return crm.Customer{}, crm.Errorf(crm.ENOTFOUND, "no customer for that person")
-	}
-	return s.customer(ctx, k.CustomerID)
+	return k.CustomerID, nil
 }
 
 func (s *LeadStore) customer(ctx context.Context, id string) (crm.Customer, error) {
@@ -82,7 +92,7 @@ func (s *LeadStore) Customer(ctx context.Context, id string) (crm.CustomerDetail
 	var d crm.CustomerDetail
 	var leadIDs []string
 	found := false
-	err := s.eachInPartition(ctx, customerPrefix+id, func(kind string, raw map[string]types.AttributeValue) error {
+	err := eachInPartition(ctx, s.Client, s.Table, customerPrefix+id, func(kind string, raw map[string]types.AttributeValue) error {
 		switch kind {
 		case typeCustomer:
 			var it customerItem

@@ -14,6 +14,9 @@
 //	CUSTOMER#<id>          CUSTOMER                  a customer
 //	CUSTOMER#<id>          LEAD#<lead id>            a lead that became this customer's deal
 //	CUSTKEY#<key>          CUSTKEY                   email or phone → customer id
+//	TICKET#<id>            TICKET                    a ticket, its SLA history and its timers' instants (tickets.go)
+//	TICKET#<id>            TL#<rfc3339>#<n>#<id>     a ticket's timeline entry, n-th of those written together
+//	TICKETKEY#<hash>       TICKETKEY                 a ticket submission's dedupe key → ticket id, until expires_at
 //	EVT#<event id>         EVT                       an event in the outbox, published by the relay
 //	STAT#<name>#<day>      SHARD#<n>                 a sharded counter
 //	STAFF#<sub>            STAFF                     a staff profile, by the token's subject (staff.go)

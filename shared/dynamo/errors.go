@@ -118,3 +118,22 @@ func getItem[T any](ctx context.Context, c API, table, pk, sk, what string) (T, 
 	}
 	return it, nil
 }
+
+// versionedWriteError translates the failure of a transaction whose first
+// item is a versioned put of the record what id, made with
+// ReturnValuesOnConditionCheckFailure ALL_OLD: no stored item is ENOTFOUND,
+// a stored one at another version EPRECONDITION.
+func versionedWriteError(what, id string, err error) error {
+	reasons := cancellation(err)
+	switch {
+	case err == nil:
+		return nil
+	case reasonCode(reasons, 0) == "ConditionalCheckFailed" && len(reasons[0].Item) == 0:
+		return crm.Errorf(crm.ENOTFOUND, "no %s %s", what, id)
+	case reasonCode(reasons, 0) == "ConditionalCheckFailed":
+		return crm.Errorf(crm.EPRECONDITION, "%s %s has changed; read it again", what, id)
+	case crm.ErrorCode(err) != crm.EINTERNAL:
+		return err
+	}
+	return internal("write "+what+" "+id, err)
+}

@@ -114,7 +114,7 @@ func (s *FollowupStore) Create(ctx context.Context, t followup.Task, arm []timer
 			TableName: aws.String(s.Table), Key: subjectKey, ConditionExpression: aws.String("attribute_exists(pk)"),
 		}},
 	}
-	items = append(items, s.timerWrites(arm, nil)...)
+	items = append(items, timerWrites(s.Table, arm, nil)...)
 	err := transact(ctx, s.Client, s.Table, items, evs)
 	reasons := cancellation(err)
 	switch {
@@ -143,32 +143,9 @@ func (s *FollowupStore) Update(ctx context.Context, t followup.Task, prev int64,
 	p := putItem(s.Table, toFollowupItem(t), "version = :prev")
 	p.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(prev)}
 	p.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	items := append([]types.TransactWriteItem{p}, s.timerWrites(arm, cancel)...)
+	items := append([]types.TransactWriteItem{p}, timerWrites(s.Table, arm, cancel)...)
 	err := transact(ctx, s.Client, s.Table, items, evs)
-	reasons := cancellation(err)
-	switch {
-	case err == nil:
-		return nil
-	case reasonCode(reasons, 0) == "ConditionalCheckFailed" && len(reasons[0].Item) == 0:
-		return crm.Errorf(crm.ENOTFOUND, "no follow-up %s", t.ID)
-	case reasonCode(reasons, 0) == "ConditionalCheckFailed":
-		return crm.Errorf(crm.EPRECONDITION, "follow-up %s has changed; read it again", t.ID)
-	case crm.ErrorCode(err) != crm.EINTERNAL:
-		return err
-	}
-	return internal("update follow-up "+t.ID, err)
-}
-
-// timerWrites arms and cancels timers in the owner's transaction.
-func (s *FollowupStore) timerWrites(arm []timer.Timer, cancel []string) []types.TransactWriteItem {
-	var out []types.TransactWriteItem
-	for _, t := range arm {
-		out = append(out, armTimer(s.Table, t))
-	}
-	for _, id := range cancel {
-		out = append(out, cancelTimer(s.Table, id))
-	}
-	return out
+	return versionedWriteError("follow-up", t.ID, err)
 }
 
 // Plan implements followup.Store: one query of the owner's partition of

@@ -154,11 +154,17 @@ func (s *LeadStore) idempotentAnswer(ctx context.Context, c crm.CaptureRequest) 
 		return crm.CaptureResult{}, false, nil
 	}
 	if it.Fingerprint != c.Fingerprint {
-		return crm.CaptureResult{}, true, &crm.Error{Code: crm.ECONFLICT,
-			Message: "this Idempotency-Key was used for a different submission",
-			Fields:  []crm.FieldError{{Field: "Idempotency-Key", Reason: "was used for a different submission"}}}
+		return crm.CaptureResult{}, true, keyReused()
 	}
 	return crm.CaptureResult{LeadID: it.LeadID, Duplicate: it.Duplicate}, true, nil
+}
+
+// keyReused is the answer to an Idempotency-Key sent again with another
+// submission than the one it first came with.
+func keyReused() error {
+	return &crm.Error{Code: crm.ECONFLICT,
+		Message: "this Idempotency-Key was used for a different submission",
+		Fields:  []crm.FieldError{{Field: "Idempotency-Key", Reason: "was used for a different submission"}}}
 }
 
 func (s *LeadStore) idemItem(c crm.CaptureRequest, res crm.CaptureResult) idemItem {
@@ -228,7 +234,7 @@ func (s *LeadStore) Lead(ctx context.Context, id string) (crm.Lead, error) {
 func (s *LeadStore) LeadDetail(ctx context.Context, id string) (crm.LeadDetail, error) {
 	var d crm.LeadDetail
 	found := false
-	err := s.eachInPartition(ctx, leadPrefix+id, func(kind string, raw map[string]types.AttributeValue) error {
+	err := eachInPartition(ctx, s.Client, s.Table, leadPrefix+id, func(kind string, raw map[string]types.AttributeValue) error {
 		switch kind {
 		case typeLead:
 			var it leadItem
@@ -256,9 +262,9 @@ func (s *LeadStore) LeadDetail(ctx context.Context, id string) (crm.LeadDetail, 
 
 // eachInPartition reads every item under pk, in sort key order, with
 // strong consistency, and hands each to fn with its type.
-func (s *LeadStore) eachInPartition(ctx context.Context, pk string, fn func(kind string, raw map[string]types.AttributeValue) error) error {
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
+func eachInPartition(ctx context.Context, c API, table, pk string, fn func(kind string, raw map[string]types.AttributeValue) error) error {
+	p := dynamodb.NewQueryPaginator(c, &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
 		ConsistentRead:            aws.Bool(true),
@@ -316,20 +322,7 @@ func (s *LeadStore) versioned(it leadItem, prev int64) types.TransactWriteItem {
 
 // leadWriteError translates the failure of a transaction whose first item
 // is a versioned lead put.
-func leadWriteError(id string, err error) error {
-	reasons := cancellation(err)
-	switch {
-	case err == nil:
-		return nil
-	case reasonCode(reasons, 0) == "ConditionalCheckFailed" && len(reasons[0].Item) == 0:
-		return crm.Errorf(crm.ENOTFOUND, "no lead %s", id)
-	case reasonCode(reasons, 0) == "ConditionalCheckFailed":
-		return crm.Errorf(crm.EPRECONDITION, "lead %s has changed; read it again", id)
-	case crm.ErrorCode(err) != crm.EINTERNAL:
-		return err
-	}
-	return internal("write lead "+id, err)
-}
+func leadWriteError(id string, err error) error { return versionedWriteError("lead", id, err) }
 
 // put marshals it into a transaction put with a condition.
 func (s *LeadStore) put(it any, condition string) types.TransactWriteItem {

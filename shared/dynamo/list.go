@@ -99,33 +99,54 @@ func (s *LeadStore) Leads(ctx context.Context, f crm.LeadFilter) (crm.LeadPage, 
 	}
 
 	var page crm.LeadPage
+	next, err := queryPage(ctx, s.Client, in, q.index, f.Limit, func(raw map[string]types.AttributeValue) error {
+		var it leadItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return err
+		}
+		page.Items = append(page.Items, toLead(it))
+		return nil
+	})
+	if err != nil {
+		return crm.LeadPage{}, internal("list leads", err)
+	}
+	if next != nil {
+		page.NextCursor = encodeCursor(q.index.Name, fp, next)
+	}
+	return page, nil
+}
+
+// queryPage reads one page of a list through the index query in: at most
+// limit items, handed to fn in order. Filters drop items after the read,
+// so it reads on until the page is full or the partition ends, in at most
+// maxQueriesPerPage requests, and a short page is the answer when they run
+// out. It asks for one item more than the page needs, so the last page has
+// no next key. It returns the key to resume after: the page's last item,
+// or where the reads stopped; nil when the partition is done.
+func queryPage(ctx context.Context, c API, in *dynamodb.QueryInput, ix schema.Index, limit int, fn func(raw map[string]types.AttributeValue) error) (map[string]types.AttributeValue, error) {
+	n := 0
 	var last map[string]types.AttributeValue
 	for range maxQueriesPerPage {
-		in.Limit = aws.Int32(int32(f.Limit - len(page.Items)))
-		out, err := s.Client.Query(ctx, in)
+		in.Limit = aws.Int32(int32(limit - n + 1))
+		out, err := c.Query(ctx, in)
 		if err != nil {
-			return crm.LeadPage{}, internal("list leads", err)
+			return nil, err
 		}
 		for _, raw := range out.Items {
-			var it leadItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return crm.LeadPage{}, internal("decode lead", err)
+			if n == limit {
+				return keyOf(last, ix), nil
 			}
-			page.Items = append(page.Items, toLead(it))
-			last = raw
+			if err := fn(raw); err != nil {
+				return nil, err
+			}
+			n, last = n+1, raw
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
-		if len(out.LastEvaluatedKey) == 0 {
-			return page, nil // the index has nothing more
-		}
-		if len(page.Items) == f.Limit {
-			// Resume after the last item returned.
-			in.ExclusiveStartKey = keyOf(last, q.index)
-			break
-		}
 	}
-	page.NextCursor = encodeCursor(q.index.Name, fp, in.ExclusiveStartKey)
-	return page, nil
+	return in.ExclusiveStartKey, nil
 }
 
 // keyOf picks an item's table and index key attributes: what DynamoDB

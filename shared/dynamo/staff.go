@@ -203,34 +203,19 @@ func (s *StaffStore) List(ctx context.Context, f staff.Filter) (staff.Page, erro
 		in.ExpressionAttributeValues[":role"] = str(f.Role)
 	}
 	var page staff.Page
-	var last map[string]types.AttributeValue
-	for range maxQueriesPerPage {
-		// One more than the page needs tells whether another page exists,
-		// so the last page has no cursor.
-		in.Limit = aws.Int32(int32(f.Limit - len(page.Items) + 1))
-		out, err := s.Client.Query(ctx, in)
-		if err != nil {
-			return staff.Page{}, internal("list staff", err)
+	next, err := queryPage(ctx, s.Client, in, ix, f.Limit, func(raw map[string]types.AttributeValue) error {
+		var it staffItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return err
 		}
-		for _, raw := range out.Items {
-			if len(page.Items) == f.Limit {
-				page.NextCursor = encodeCursor(ix.Name, fp, keyOf(last, ix))
-				return page, nil
-			}
-			var it staffItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return staff.Page{}, internal("decode staff profile", err)
-			}
-			page.Items = append(page.Items, toProfile(it))
-			last = raw
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return page, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		page.Items = append(page.Items, toProfile(it))
+		return nil
+	})
+	if err != nil {
+		return staff.Page{}, internal("list staff", err)
 	}
-	// The reads ran out with the index not done: a short page, and a
-	// cursor where they stopped.
-	page.NextCursor = encodeCursor(ix.Name, fp, in.ExclusiveStartKey)
+	if next != nil {
+		page.NextCursor = encodeCursor(ix.Name, fp, next)
+	}
 	return page, nil
 }

@@ -117,6 +117,18 @@ func cancelTimer(table, id string) types.TransactWriteItem {
 	return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(table), Key: key(timerPrefix+id, timerSK)}}
 }
 
+// timerWrites arms and cancels timers in their owner's transaction.
+func timerWrites(table string, arm []timer.Timer, cancel []string) []types.TransactWriteItem {
+	var out []types.TransactWriteItem
+	for _, t := range arm {
+		out = append(out, armTimer(table, t))
+	}
+	for _, id := range cancel {
+		out = append(out, cancelTimer(table, id))
+	}
+	return out
+}
+
 func newToken() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)

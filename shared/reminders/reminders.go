@@ -1,8 +1,8 @@
 // Package reminders turns due follow-ups and digest timers into email to
 // the people they concern: a reminder when a task falls due, and each
 // staff member's daily digest in their own time zone. Each mail is sent at
-// most once per firing (see SendLog for the one crash window that could
-// send one twice).
+// most once per firing through Once, which the ticket mail shares (see
+// SendLog for the one crash window that could send one twice).
 //
 // It is pure: the stores, the profiles and the mail transport come in
 // through interfaces.
@@ -10,8 +10,6 @@ package reminders
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/rapportcrm/rapport/events"
@@ -27,6 +25,15 @@ type Recipient struct {
 	Zone  *time.Location
 	// Digest says whether they want the daily digest.
 	Digest bool
+}
+
+// ZoneOr is the zone r's mail is written in: theirs, else org (the
+// organisation's).
+func (r Recipient) ZoneOr(org *time.Location) *time.Location {
+	if r.Zone == nil {
+		return org
+	}
+	return r.Zone
 }
 
 // Profiles reads staff profiles. ENOTFOUND when a person has none.
@@ -58,33 +65,6 @@ type Tasks interface {
 	Plan(ctx context.Context, q followup.PlanQuery) (followup.Page, error)
 }
 
-// SendLog makes each mail go out once. Claim reserves a key until a lease
-// ends; the mail is sent; Sent records it. A sender that crashes after
-// the mail server accepted the mail and before Sent leaves a claim whose
-// lease runs out, and a retry after that sends the mail again: that is the
-// one window in which a mail goes twice. A crash before the mail server
-// accepted it sends it once, after the lease. Release gives a claim back
-// when sending failed, so the retry need not wait.
-type SendLog interface {
-	Claim(ctx context.Context, key string, now, until time.Time) (Claim, error)
-	Sent(ctx context.Context, key, messageID string, at time.Time) error
-	Release(ctx context.Context, key string) error
-}
-
-// Claim is the answer to a claim on a mail.
-type Claim int
-
-// Claims.
-const (
-	Claimed     Claim = iota // this sender sends it now
-	AlreadySent              // it went out; nothing to do
-	Busy                     // another sender holds a live claim
-)
-
-// lease is how long a claim keeps others from sending: longer than any
-// send takes, shorter than the first retry of an invocation.
-const lease = 2 * time.Minute
-
 // digestLimit bounds each list of a digest; the rest is counted.
 const digestLimit = 20
 
@@ -105,10 +85,6 @@ type Notifier struct {
 	OrgZone *time.Location
 	Now     func() time.Time
 }
-
-// ErrBusy means another sender holds the mail's claim; the caller's retry
-// will find it sent, or the claim's lease run out.
-var ErrBusy = errors.New("another sender is sending this mail")
 
 // FollowupDue emails a task's owner (the sales queue for an unassigned
 // task) that it is due. A task done, moved or reassigned since the event
@@ -221,37 +197,12 @@ func (n *Notifier) line(ctx context.Context, t followup.Task, zone *time.Locatio
 
 // sendOnce sends msg unless the mail under key was sent or is being sent.
 func (n *Notifier) sendOnce(ctx context.Context, key string, msg email.Message) error {
-	now := n.Now()
-	claim, err := n.Log.Claim(ctx, key, now, now.Add(lease))
-	switch {
-	case err != nil:
-		return err
-	case claim == AlreadySent:
-		return nil
-	case claim == Busy:
-		// Fail, so the invocation is retried: by then the other sender
-		// has recorded the mail, or its lease has run out and this one
-		// sends it.
-		return ErrBusy
-	}
-	id, err := n.Mail.Send(ctx, msg)
-	if err != nil {
-		if rerr := n.Log.Release(ctx, key); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		return fmt.Errorf("send mail: %w", err)
-	}
-	return n.Log.Sent(ctx, key, id, n.Now())
+	return Once{Mail: n.Mail, Log: n.Log, Now: n.Now}.Send(ctx, key, msg)
 }
 
 // zoneOf is the zone a person's mail is written in: theirs, else the
 // organisation's.
-func (n *Notifier) zoneOf(r Recipient) *time.Location {
-	if r.Zone == nil {
-		return n.OrgZone
-	}
-	return r.Zone
-}
+func (n *Notifier) zoneOf(r Recipient) *time.Location { return r.ZoneOr(n.OrgZone) }
 
 func subjectPath(s followup.Subject) string {
 	if s.Kind == followup.SubjectCustomer {

@@ -1,0 +1,168 @@
+package dynamo
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rapportcrm/rapport/shared/dynamo/schema"
+	"github.com/rapportcrm/rapport/shared/ticket"
+)
+
+// ticketQuery is the plan for a ticket list: the queue whose partition
+// answers the most of the filter, the range of its sort keys the SLA
+// filter keeps, and the rest of the filter as a filter expression.
+type ticketQuery struct {
+	index  schema.Index
+	pk     string
+	lo, hi string // inclusive bounds of the sort key; "" for none
+	filter []string
+	names  map[string]string
+	values map[string]types.AttributeValue
+}
+
+func planTicketQuery(f ticket.Filter) ticketQuery {
+	ix := func(name string) schema.Index { i, _ := schema.Rapport.Index(name); return i }
+	q := ticketQuery{names: map[string]string{}, values: map[string]types.AttributeValue{}}
+	switch {
+	case f.Status != "":
+		q.index, q.pk = ix(schema.GSI2), ticketsByStatus+string(f.Status)
+	case f.OwnerSet:
+		q.index, q.pk = ix(schema.GSI3), ownerQueue(f.Owner)
+	default:
+		q.index, q.pk = ix(schema.GSI1), activeTickets
+	}
+	add := func(attr, cond string, val string) {
+		q.names["#"+attr] = attr
+		if val != "" {
+			q.values[":"+attr] = str(val)
+		}
+		q.filter = append(q.filter, cond)
+	}
+	if f.Priority != "" {
+		add("priority", "#priority = :priority", string(f.Priority))
+	}
+	if f.Kind != "" {
+		add("kind", "#kind = :kind", string(f.Kind))
+	}
+	if f.OwnerSet && q.index.Name != schema.GSI3 {
+		if f.Owner == "" {
+			add("owner", "attribute_not_exists(#owner)", "")
+		} else {
+			add("owner", "#owner = :owner", f.Owner)
+		}
+	}
+	now := formatTime(f.Now)
+	switch f.SLA {
+	case ticket.Breached:
+		// Deadline keys before now; a key is "<deadline>#<id>", so one at
+		// now itself sorts after now and is not breached yet.
+		q.lo, q.hi = "0", now
+	case ticket.AtRisk:
+		q.lo, q.hi = now, "9"
+		add("warning_at", "#warning_at <= :warning_at", now)
+	}
+	return q
+}
+
+// input is the query of q's partition from start (a cursor's key, or nil).
+// A start outside the sort key range (the range moved with now since the
+// cursor was made) begins at the range, which then holds nothing the
+// earlier pages listed.
+func (q ticketQuery) input(table string, start map[string]types.AttributeValue) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		IndexName:                 aws.String(q.index.Name),
+		KeyConditionExpression:    aws.String("#ipk = :ipk"),
+		ExpressionAttributeNames:  map[string]string{"#ipk": q.index.PartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ipk": str(q.pk)},
+		ExclusiveStartKey:         start,
+	}
+	if q.lo != "" {
+		*in.KeyConditionExpression += " AND #isk BETWEEN :lo AND :hi"
+		in.ExpressionAttributeNames["#isk"] = q.index.SortKey
+		in.ExpressionAttributeValues[":lo"], in.ExpressionAttributeValues[":hi"] = str(q.lo), str(q.hi)
+		if sk, ok := start[q.index.SortKey].(*types.AttributeValueMemberS); ok && sk.Value < q.lo {
+			in.ExclusiveStartKey = nil
+		}
+	}
+	if len(q.filter) > 0 {
+		in.FilterExpression = aws.String(strings.Join(q.filter, " AND "))
+		for k, v := range q.names {
+			in.ExpressionAttributeNames[k] = v
+		}
+		for k, v := range q.values {
+			in.ExpressionAttributeValues[k] = v
+		}
+	}
+	return in
+}
+
+// List implements ticket.Store: one queue of an index, most pressing
+// first, never a scan. A status chooses the status queue, else an owner
+// the owner's queue, else the queue of every active ticket; the other
+// filters read on through the queue (see queryPage).
+func (s *TicketStore) List(ctx context.Context, f ticket.Filter) (ticket.Page, error) {
+	q := planTicketQuery(f)
+	owner := ""
+	if f.OwnerSet {
+		owner = "=" + f.Owner
+	}
+	fp := printOf("tickets", q.index.Name, q.pk, string(f.Priority), string(f.Kind), owner, string(f.SLA))
+	start, err := decodeIndexCursor(f.Cursor, q.index, q.pk, fp)
+	if err != nil {
+		return ticket.Page{}, err
+	}
+	var page ticket.Page
+	if sk, ok := start[q.index.SortKey].(*types.AttributeValueMemberS); ok && q.hi != "" && sk.Value > q.hi {
+		return page, nil // the range moved back before the cursor: nothing after it
+	}
+	next, err := queryPage(ctx, s.Client, q.input(s.Table, start), q.index, f.Limit, func(raw map[string]types.AttributeValue) error {
+		var it ticketItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return err
+		}
+		page.Tickets = append(page.Tickets, toTicket(it))
+		return nil
+	})
+	if err != nil {
+		return ticket.Page{}, internal("list tickets", err)
+	}
+	if next != nil {
+		page.Next = encodeCursor(q.index.Name, fp, next)
+	}
+	return page, nil
+}
+
+// OfCustomer implements ticket.Store: one query of the customer's
+// partition of GSI4, newest first. A limit outside 1..ticket.MaxLimit is
+// ticket.DefaultLimit.
+func (s *TicketStore) OfCustomer(ctx context.Context, customerID string, limit int) ([]ticket.Ticket, error) {
+	if limit < 1 || limit > ticket.MaxLimit {
+		limit = ticket.DefaultLimit
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(schema.GSI4),
+		KeyConditionExpression:    aws.String("gsi4pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(ticketsOfCustomer + customerID)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, internal("list tickets of customer "+customerID, err)
+	}
+	tickets := make([]ticket.Ticket, 0, len(out.Items))
+	for _, raw := range out.Items {
+		var it ticketItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, internal("decode ticket", err)
+		}
+		tickets = append(tickets, toTicket(it))
+	}
+	return tickets, nil
+}

@@ -270,6 +270,8 @@ func (s *Service) Invite(ctx context.Context, m ByHand) (Invitation, error) {
 		}
 		c = found
 		c.CustomerID = m.CustomerID
+	default:
+		crm.NormaliseEmail(m.Email, &v) // a malformed address is the manager's typo, not a person without one
 	}
 	if err := v.Err(); err != nil {
 		return Invitation{}, err

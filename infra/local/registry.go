@@ -24,6 +24,7 @@ func DefaultRegistry() Registry {
 	return Registry{
 		HTTP: map[string]func(app.Deps) app.HTTPHandler{
 			"leads":     app.Leads,
+			"tickets":   app.Tickets,
 			"followups": app.Followups,
 			"staff":     app.Staff,
 		},

@@ -24,6 +24,7 @@ func Leads(d Deps) HTTPHandler {
 		RedirectOrigins: d.Config.RedirectOrigins,
 		TimeZone:        d.Config.TimeZone,
 		Followups:       &dynamo.FollowupStore{Client: d.DynamoDB, Table: d.Config.TableName},
+		Tickets:         &dynamo.TicketStore{Client: d.DynamoDB, Table: d.Config.TableName},
 	}
 	api.DecorateCORS(h.CORS)
 	h.Register(api)

@@ -10,10 +10,26 @@ import (
 	"strings"
 
 	"github.com/rapportcrm/rapport/shared/crm"
+	"github.com/rapportcrm/rapport/shared/ticket"
 )
 
-// MaxFormBody is the largest lead submission accepted, in bytes.
+// MaxFormBody is the largest submission a public form (a lead or a
+// ticket) accepts, in bytes.
 const MaxFormBody = 32 << 10
+
+// formSpec is the field table of one public form: where each field it
+// knows goes in T, and where its custom fields go. One parser serves
+// every form, so each keeps the same rules: the first of repeated fields
+// wins, unknown fields (a submit button's name) are ignored, files are
+// not accepted, and JSON values must be scalars.
+type formSpec[T any] struct {
+	// limit is the largest body accepted, in bytes.
+	limit  int
+	fields map[string]func(*T) *string
+	// custom is where custom[NAME] fields (forms) or the "custom" object
+	// (JSON) go; nil for a form that takes none.
+	custom func(*T) *map[string]string
+}
 
 // FormInput is a parsed lead submission and where to send the browser after.
 type FormInput struct {
@@ -21,24 +37,28 @@ type FormInput struct {
 	Redirect   string
 }
 
-// formFields maps each accepted field name to where it goes.
-var formFields = map[string]func(*FormInput) *string{
-	"name":         func(f *FormInput) *string { return &f.Submission.Name },
-	"email":        func(f *FormInput) *string { return &f.Submission.Email },
-	"phone":        func(f *FormInput) *string { return &f.Submission.Phone },
-	"company":      func(f *FormInput) *string { return &f.Submission.Company },
-	"message":      func(f *FormInput) *string { return &f.Submission.Message },
-	"source":       func(f *FormInput) *string { return &f.Submission.Source },
-	"utm_source":   func(f *FormInput) *string { return &f.Submission.UTMSource },
-	"utm_medium":   func(f *FormInput) *string { return &f.Submission.UTMMedium },
-	"utm_campaign": func(f *FormInput) *string { return &f.Submission.UTMCampaign },
-	"utm_term":     func(f *FormInput) *string { return &f.Submission.UTMTerm },
-	"utm_content":  func(f *FormInput) *string { return &f.Submission.UTMContent },
-	"referrer":     func(f *FormInput) *string { return &f.Submission.Referrer },
-	"page_url":     func(f *FormInput) *string { return &f.Submission.PageURL },
-	"consent":      func(f *FormInput) *string { return &f.Submission.Consent },
-	"website":      func(f *FormInput) *string { return &f.Submission.Honeypot },
-	"redirect":     func(f *FormInput) *string { return &f.Redirect },
+// leadForm is the lead form's field table.
+var leadForm = formSpec[FormInput]{
+	limit: MaxFormBody,
+	fields: map[string]func(*FormInput) *string{
+		"name":         func(f *FormInput) *string { return &f.Submission.Name },
+		"email":        func(f *FormInput) *string { return &f.Submission.Email },
+		"phone":        func(f *FormInput) *string { return &f.Submission.Phone },
+		"company":      func(f *FormInput) *string { return &f.Submission.Company },
+		"message":      func(f *FormInput) *string { return &f.Submission.Message },
+		"source":       func(f *FormInput) *string { return &f.Submission.Source },
+		"utm_source":   func(f *FormInput) *string { return &f.Submission.UTMSource },
+		"utm_medium":   func(f *FormInput) *string { return &f.Submission.UTMMedium },
+		"utm_campaign": func(f *FormInput) *string { return &f.Submission.UTMCampaign },
+		"utm_term":     func(f *FormInput) *string { return &f.Submission.UTMTerm },
+		"utm_content":  func(f *FormInput) *string { return &f.Submission.UTMContent },
+		"referrer":     func(f *FormInput) *string { return &f.Submission.Referrer },
+		"page_url":     func(f *FormInput) *string { return &f.Submission.PageURL },
+		"consent":      func(f *FormInput) *string { return &f.Submission.Consent },
+		"website":      func(f *FormInput) *string { return &f.Submission.Honeypot },
+		"redirect":     func(f *FormInput) *string { return &f.Redirect },
+	},
+	custom: func(f *FormInput) *map[string]string { return &f.Submission.Custom },
 }
 
 // ParseForm reads a lead submission sent as a plain HTML form
@@ -46,22 +66,75 @@ var formFields = map[string]func(*FormInput) *string{
 // Fields it does not know, such as a submit button's name, are ignored;
 // custom fields are sent as custom[NAME] (forms) or a "custom" object (JSON).
 func ParseForm(mediaType string, params map[string]string, body []byte) (FormInput, error) {
-	if len(body) > MaxFormBody {
-		return FormInput{}, crm.Errorf(crm.ETOOLARGE, "the body is larger than %d bytes", MaxFormBody)
+	return leadForm.parse(mediaType, params, body)
+}
+
+// TicketFormInput is a parsed support or complaint form and where to send
+// the browser after.
+type TicketFormInput struct {
+	Submission ticket.Submission
+	Redirect   string
+}
+
+// ticketForm is the support form's field table.
+var ticketForm = formSpec[TicketFormInput]{
+	limit: MaxFormBody,
+	fields: map[string]func(*TicketFormInput) *string{
+		"name":      func(f *TicketFormInput) *string { return &f.Submission.Name },
+		"email":     func(f *TicketFormInput) *string { return &f.Submission.Email },
+		"phone":     func(f *TicketFormInput) *string { return &f.Submission.Phone },
+		"subject":   func(f *TicketFormInput) *string { return &f.Submission.Subject },
+		"message":   func(f *TicketFormInput) *string { return &f.Submission.Message },
+		"kind":      func(f *TicketFormInput) *string { return &f.Submission.Kind },
+		"category":  func(f *TicketFormInput) *string { return &f.Submission.Category },
+		"reference": func(f *TicketFormInput) *string { return &f.Submission.Reference },
+		"page_url":  func(f *TicketFormInput) *string { return &f.Submission.PageURL },
+		"website":   func(f *TicketFormInput) *string { return &f.Submission.Honeypot },
+		"redirect":  func(f *TicketFormInput) *string { return &f.Redirect },
+	},
+	custom: func(f *TicketFormInput) *map[string]string { return &f.Submission.Custom },
+}
+
+// ParseTicketForm reads a support or complaint form, by the rules of
+// ParseForm.
+func ParseTicketForm(mediaType string, params map[string]string, body []byte) (TicketFormInput, error) {
+	return ticketForm.parse(mediaType, params, body)
+}
+
+// MaxAnswerBody is the largest answer a customer may post from their
+// ticket page, in bytes: a message of ticket.MaxMessage characters in any
+// script still fits once the browser has percent-encoded it.
+const MaxAnswerBody = 64 << 10
+
+// answerInput is what the customer page's form sends.
+type answerInput struct{ Message string }
+
+var answerForm = formSpec[answerInput]{
+	limit: MaxAnswerBody,
+	fields: map[string]func(*answerInput) *string{
+		"message": func(a *answerInput) *string { return &a.Message },
+	},
+}
+
+// parse reads a body in mediaType by s's table.
+func (s formSpec[T]) parse(mediaType string, params map[string]string, body []byte) (T, error) {
+	var zero T
+	if len(body) > s.limit {
+		return zero, crm.Errorf(crm.ETOOLARGE, "the body is larger than %d bytes", s.limit)
 	}
 	switch mediaType {
 	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return FormInput{}, malformed("body", "is not well-formed form encoding")
+			return zero, malformed("body", "is not well-formed form encoding")
 		}
-		return fromValues(vals)
+		return s.fromValues(vals)
 	case "multipart/form-data":
-		return parseMultipart(params["boundary"], body)
+		return s.parseMultipart(params["boundary"], body)
 	case "application/json":
-		return parseJSONForm(body)
+		return s.parseJSON(body)
 	}
-	return FormInput{}, crm.Errorf(crm.EUNSUPPORTED,
+	return zero, crm.Errorf(crm.EUNSUPPORTED,
 		"send the form as application/x-www-form-urlencoded, multipart/form-data or application/json")
 }
 
@@ -70,26 +143,27 @@ func invalidBody(reason string) error {
 }
 
 // fromValues takes the first value of each field.
-func fromValues(vals map[string][]string) (FormInput, error) {
-	var in FormInput
+func (s formSpec[T]) fromValues(vals map[string][]string) (T, error) {
+	var in T
 	var v crm.Invalid
 	for name, values := range vals {
 		if len(values) == 0 {
 			continue
 		}
-		if field, ok := formFields[name]; ok {
+		if field, ok := s.fields[name]; ok {
 			*field(&in) = values[0]
 			continue
 		}
-		if key, ok := customName(name); ok {
-			if in.Submission.Custom == nil {
-				in.Submission.Custom = map[string]string{}
+		if key, ok := customName(name); ok && s.custom != nil {
+			custom := s.custom(&in)
+			if *custom == nil {
+				*custom = map[string]string{}
 			}
-			if len(in.Submission.Custom) >= crm.MaxCustomFields {
+			if len(*custom) >= crm.MaxCustomFields {
 				v.Add("custom", "has more than 20 fields")
 				break
 			}
-			in.Submission.Custom[key] = values[0]
+			(*custom)[key] = values[0]
 		}
 	}
 	return in, v.Err()
@@ -104,9 +178,10 @@ func customName(name string) (string, bool) {
 	return strings.TrimSuffix(rest, "]"), true
 }
 
-func parseMultipart(boundary string, body []byte) (FormInput, error) {
+func (s formSpec[T]) parseMultipart(boundary string, body []byte) (T, error) {
+	var zero T
 	if boundary == "" {
-		return FormInput{}, malformed("body", "multipart/form-data needs a boundary")
+		return zero, malformed("body", "multipart/form-data needs a boundary")
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	vals := map[string][]string{}
@@ -116,62 +191,67 @@ func parseMultipart(boundary string, body []byte) (FormInput, error) {
 			break
 		}
 		if err != nil {
-			return FormInput{}, malformed("body", "is not well-formed multipart/form-data")
+			return zero, malformed("body", "is not well-formed multipart/form-data")
 		}
 		if p.FileName() != "" {
 			continue // files are not accepted; the field is ignored
 		}
-		b, err := io.ReadAll(io.LimitReader(p, MaxFormBody))
+		b, err := io.ReadAll(io.LimitReader(p, int64(s.limit)))
 		if err != nil {
-			return FormInput{}, malformed("body", "is not well-formed multipart/form-data")
+			return zero, malformed("body", "is not well-formed multipart/form-data")
 		}
 		vals[p.FormName()] = append(vals[p.FormName()], string(b))
 	}
-	return fromValues(vals)
+	return s.fromValues(vals)
 }
 
-func parseJSONForm(body []byte) (FormInput, error) {
+func (s formSpec[T]) parseJSON(body []byte) (T, error) {
+	var in T
 	if !json.Valid(body) {
-		return FormInput{}, malformed("body", "is not well-formed JSON")
+		return in, malformed("body", "is not well-formed JSON")
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return FormInput{}, invalidBody("must be a JSON object")
+		return in, invalidBody("must be a JSON object")
 	}
-	var in FormInput
 	var v crm.Invalid
 	for name, val := range raw {
-		if field, ok := formFields[name]; ok {
-			s, ok := jsonScalar(val)
+		if field, ok := s.fields[name]; ok {
+			str, ok := jsonScalar(val)
 			if !ok {
 				v.Add(name, "must be a string")
 				continue
 			}
-			*field(&in) = s
+			*field(&in) = str
 			continue
 		}
-		if name == "custom" {
-			var custom map[string]any
-			if err := json.Unmarshal(val, &custom); err != nil {
-				v.Add("custom", "must be an object of strings")
-				continue
-			}
-			if len(custom) > crm.MaxCustomFields {
-				v.Add("custom", "has more than 20 fields")
-				continue
-			}
-			in.Submission.Custom = map[string]string{}
-			for k, cv := range custom {
-				s, ok := cv.(string)
-				if !ok {
-					v.Add("custom."+k, "must be a string")
-					continue
-				}
-				in.Submission.Custom[k] = s
-			}
+		if name == "custom" && s.custom != nil {
+			readCustom(val, s.custom(&in), &v)
 		}
 	}
 	return in, v.Err()
+}
+
+// readCustom reads a JSON "custom" object of strings into *into.
+func readCustom(val json.RawMessage, into *map[string]string, v *crm.Invalid) {
+	var custom map[string]any
+	if err := json.Unmarshal(val, &custom); err != nil {
+		v.Add("custom", "must be an object of strings")
+		return
+	}
+	if len(custom) > crm.MaxCustomFields {
+		v.Add("custom", "has more than 20 fields")
+		return
+	}
+	*into = map[string]string{}
+	for k, cv := range custom {
+		s, ok := cv.(string)
+		if !ok {
+			v.Add("custom."+k, "must be a string")
+			continue
+		}
+		(*into)[k] = s
+	}
 }
 
 // jsonScalar reads a JSON string, or a boolean or number as its text (a

@@ -3,10 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +24,8 @@ type Leads struct {
 	TimeZone *time.Location
 	// Followups shows a lead's or customer's open follow-up tasks with it.
 	Followups OpenFollowups
+	// Tickets shows a customer's latest tickets with it.
+	Tickets CustomerTickets
 }
 
 // Register binds a handler to each of the leads function's manifest routes.
@@ -59,17 +58,12 @@ func (h *Leads) preflight(_ context.Context, r *Request) (Response, error) {
 // capture takes a web form submission. A browser posting a plain form gets
 // a page (or a redirect); a script gets JSON.
 func (h *Leads) capture(ctx context.Context, r *Request) (Response, error) {
-	browser := strings.Contains(r.Header("Accept"), "text/html")
+	browser := wantsHTML(r)
 	resp, err := h.captureResponse(ctx, r, browser)
-	if err != nil {
-		var e *crm.Error
-		if browser && errors.As(err, &e) && (e.Code == crm.EINVALID || e.Code == crm.EMALFORMED) {
-			resp, err = HTML(StatusOf(err), invalidPage(e)), nil
-		} else {
-			resp, err = Problem(err), nil
-		}
+	if resp, err = formAnswer(browser, resp, err); err != nil {
+		return Response{}, err
 	}
-	return h.CORS.Decorate(r, resp), err
+	return h.CORS.Decorate(r, resp), nil
 }
 
 func (h *Leads) captureResponse(ctx context.Context, r *Request, browser bool) (Response, error) {
@@ -86,34 +80,10 @@ func (h *Leads) captureResponse(ctx context.Context, r *Request, browser bool) (
 	if err != nil {
 		return Response{}, err
 	}
-	status := http.StatusCreated
-	if res.Duplicate {
-		status = http.StatusOK
-	}
-	if browser {
-		if target, ok := h.allowedRedirect(in.Redirect); ok {
-			return Redirect(target), nil
-		}
-		back, _ := h.allowedRedirect(in.Submission.PageURL)
-		return HTML(status, thanksPage(back)), nil
-	}
-	body2 := map[string]any{"id": res.LeadID, "duplicate": res.Duplicate}
-	if !res.Duplicate {
-		body2["status"] = crm.StatusNew
-		return JSON(status, body2, "Location", "/leads/"+res.LeadID), nil
-	}
-	return JSON(status, body2), nil
-}
-
-// allowedRedirect returns target if it is an absolute URL on one of the
-// configured origins; anything else would make the form an open redirect.
-func (h *Leads) allowedRedirect(target string) (string, bool) {
-	u, err := url.Parse(strings.TrimSpace(target))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
-		return "", false
-	}
-	origin := strings.ToLower(u.Scheme + "://" + u.Host)
-	return u.String(), slices.Contains(h.RedirectOrigins, origin)
+	return formAccepted{
+		id: res.LeadID, duplicate: res.Duplicate, status: string(crm.StatusNew), location: "/leads/" + res.LeadID,
+		redirect: in.Redirect, pageURL: in.Submission.PageURL, origins: h.RedirectOrigins,
+	}.response(browser), nil
 }
 
 func (h *Leads) list(ctx context.Context, r *Request) (Response, error) {
@@ -287,15 +257,19 @@ func (h *Leads) customer(ctx context.Context, r *Request) (Response, error) {
 	}
 	j := struct {
 		customerDetailJSON
-		Followups []followupJSON `json:"followups"`
+		Followups []followupJSON       `json:"followups"`
+		Tickets   []customerTicketJSON `json:"tickets"`
 	}{customerDetailJSON: toCustomerDetailJSON(d)}
 	if j.Followups, err = openFollowupsJSON(ctx, h.Followups, followup.Subject{Kind: followup.SubjectCustomer, ID: d.Customer.ID}); err != nil {
+		return Response{}, err
+	}
+	if j.Tickets, err = customerTicketsJSON(ctx, h.Tickets, d.Customer.ID); err != nil {
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, j), nil
 }
 
-// etag quotes a lead's version as an entity tag.
+// etag quotes a record's version as an entity tag.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 // ifMatch reads the version named by If-Match; required makes its absence
@@ -304,13 +278,13 @@ func ifMatch(r *Request, required bool) (int64, error) {
 	h := strings.TrimSpace(r.Header("If-Match"))
 	if h == "" {
 		if required {
-			return 0, crm.Errorf(crm.EPRECONDITIONREQUIRED, "send If-Match with the ETag of the lead you read")
+			return 0, crm.Errorf(crm.EPRECONDITIONREQUIRED, "send If-Match with the ETag of what you read")
 		}
 		return 0, nil
 	}
 	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil || v < 1 {
-		return 0, fieldError("If-Match", "must be the ETag of the lead, such as \"3\"")
+		return 0, fieldError("If-Match", "must be the ETag you read, such as \"3\"")
 	}
 	return v, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -452,5 +453,41 @@ func TestRelationshipRhythmSurvivesARetry(t *testing.T) {
 	d.advance(t, 90*24*time.Hour)
 	if ms := invitationMail(d.settle(t)); len(ms) != 1 {
 		t.Fatalf("90 days later mailed %d invitations, want the next one", len(ms))
+	}
+}
+
+// ticket.solved both mails the requester and schedules the invitation.
+// When the mail fails, the invitation is scheduled all the same, and the
+// event's retry sends the mail once and makes no second invitation.
+func TestSolvedMailAndInvitationBothRunAndNeitherDoubles(t *testing.T) {
+	d := newDesk(t)
+	d.follow("reminders-surveys")
+	id := d.submit(t, "Grace", "grace@example.com", "Printer on fire")
+	d.settle(t)
+	d.update(t, id, ticket.Patch{Status: ptr("solved")})
+	solvedAt := *d.ticket(t, id).SolvedAt
+	solved := d.pending(t)
+	if len(solved) != 1 || solved[0].DetailType != events.TicketSolvedType {
+		t.Fatalf("pending %v, want ticket.solved", solved)
+	}
+	d.mail.fail = errors.New("throttled")
+	err := d.handler(context.Background(), lambdaevents.EventBridgeEvent{ID: solved[0].ID, Source: solved[0].Source,
+		DetailType: solved[0].DetailType, Detail: solved[0].Detail})
+	if err == nil {
+		t.Fatal("a failed solve mail reported success")
+	}
+	if inv, err := d.surveys().Invitation(context.Background(), survey.AfterTicketID(id, solvedAt)); err != nil || inv.Status != survey.StatusScheduled {
+		t.Fatalf("after the failed mail the invitation is %s, %v; want scheduled", inv.Status, err)
+	}
+	d.mail.fail = nil
+	for range 2 { // the retry, and a redelivery
+		d.deliver(t, solved[0])
+	}
+	if ms := d.mail.take(); len(ms) != 1 || !strings.HasPrefix(ms[0].Subject, "Solved:") {
+		t.Fatalf("the retries mailed %v, want the solve once", recipients(ms))
+	}
+	d.advance(t, 61*time.Minute)
+	if ms := invitationMail(d.settle(t)); len(ms) != 1 {
+		t.Fatalf("mailed %d invitations, want 1", len(ms))
 	}
 }

@@ -34,6 +34,7 @@ import (
 // outbox records the mail the handler sends: the transport is not data.
 type outbox struct {
 	mu   sync.Mutex
+	fail error // while set, every send fails with it
 	sent []email.Message
 }
 
@@ -43,6 +44,9 @@ func (o *outbox) Send(_ context.Context, m email.Message) (string, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.fail != nil {
+		return "", o.fail
+	}
 	o.sent = append(o.sent, m)
 	return "id", nil
 }

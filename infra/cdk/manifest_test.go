@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/rapportcrm/rapport/infra/manifest"
+	"github.com/rapportcrm/rapport/shared/config"
 	"github.com/rapportcrm/rapport/shared/sla"
 )
 
@@ -157,7 +158,9 @@ func TestSettingsFromContext(t *testing.T) {
 	if err != nil || s.OrgTimeZone != "UTC" || s.LeadDuplicateWindow != "720h0m0s" || len(s.CORSAllowedOrigins) != 0 ||
 		s.BusinessHours != "Mon-Fri 09:00-17:00" || len(s.Holidays) != 0 ||
 		s.MailFrom != "Rapport <rapport@localhost>" || s.SLAPolicies != sla.DefaultPoliciesString ||
-		s.TicketCloseAfter != "96h0m0s" || s.TicketReopenWithin != "168h0m0s" {
+		s.TicketCloseAfter != "96h0m0s" || s.TicketReopenWithin != "168h0m0s" ||
+		s.SurveyDelay != "1h0m0s" || s.SurveyRelFirst != "720h0m0s" || s.SurveyRelEvery != "2160h0m0s" ||
+		s.SurveyQuietPeriod != "720h0m0s" || s.SurveyLinkLifetime != "720h0m0s" {
 		t.Errorf("defaults: %+v, %v", s, err)
 	}
 	s, err = settings(map[string]any{
@@ -255,9 +258,19 @@ func TestEnvironmentCoversConfig(t *testing.T) {
 	}
 	env := Settings{}.Environment("table", "bus")
 	env[LinksSecretVariable] = "" // set by grantLinkKeys on the functions that read the keyring
+	variables := map[string]bool{}
 	for _, m := range read {
-		if _, ok := env[m[1]]; !ok {
-			t.Errorf("shared/config reads %s, which the stack does not set", m[1])
+		variables[m[1]] = true
+	}
+	// A variable named in a table and read in a loop (the survey rules)
+	// escapes the pattern; what FromEnv asks for while reading the stack's
+	// environment catches it.
+	if _, err := config.FromEnv(func(k string) string { variables[k] = true; return env[k] }); err != nil {
+		t.Fatalf("shared/config refuses the stack's defaults: %v", err)
+	}
+	for v := range variables {
+		if _, ok := env[v]; !ok {
+			t.Errorf("shared/config reads %s, which the stack does not set", v)
 		}
 	}
 	// A deployer's setting's errors name its context key.

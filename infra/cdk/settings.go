@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/config"
+	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/sla"
+	"github.com/rapportcrm/rapport/shared/survey"
 )
 
 // Context keys a deployer sets in cdk.json or with `cdk deploy -c KEY=VALUE`.
@@ -36,6 +39,16 @@ const (
 	CtxStage               = "rapport:stage"                // dev or prod; `make deploy STAGE=...` sets it
 )
 
+// Context keys of the survey rules (shared/survey's Settings), each a Go
+// duration.
+const (
+	CtxSurveyDelay        = "rapport:surveyDelay"             // after a solved ticket, e.g. 1h
+	CtxSurveyRelFirst     = "rapport:surveyRelationshipFirst" // after a customer's first conversion, e.g. 720h
+	CtxSurveyRelEvery     = "rapport:surveyRelationshipEvery" // between a customer's relationship surveys, e.g. 2160h
+	CtxSurveyQuietPeriod  = "rapport:surveyQuietPeriod"       // least time between two invitations to one person; 0 for none
+	CtxSurveyLinkLifetime = "rapport:surveyLinkLifetime"      // how long a survey link works, e.g. 720h
+)
+
 // Settings are the deployment's choices, read from CDK context and handed to
 // every function in its environment.
 type Settings struct {
@@ -54,6 +67,11 @@ type Settings struct {
 	SLAPolicies         string
 	TicketCloseAfter    string
 	TicketReopenWithin  string
+	SurveyDelay         string
+	SurveyRelFirst      string
+	SurveyRelEvery      string
+	SurveyQuietPeriod   string
+	SurveyLinkLifetime  string
 	// AlarmEmail is subscribed to the alarm topic when set. It is not
 	// passed to the functions.
 	AlarmEmail string
@@ -61,8 +79,9 @@ type Settings struct {
 
 // SettingsFromContext reads the settings from the construct tree's context
 // and checks them with the same parser the functions use at cold start, so a
-// malformed origin, time zone, business calendar or SLA policy fails
-// `cdk synth`, naming its key, rather than every Lambda after the deployment.
+// malformed origin, time zone, business calendar, SLA policy or survey rule
+// fails `cdk synth`, naming its key, rather than every Lambda after the
+// deployment.
 func SettingsFromContext(node constructs.Node) (Settings, error) {
 	var s Settings
 	var err error
@@ -99,6 +118,7 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	if s.MailFrom == "" {
 		s.MailFrom = config.DefaultMailFrom
 	}
+	surveys := survey.DefaultSettings()
 	for _, v := range []struct {
 		key  string
 		into *string
@@ -112,6 +132,11 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 		{CtxSLAPolicies, &s.SLAPolicies, sla.DefaultPoliciesString},
 		{CtxTicketCloseAfter, &s.TicketCloseAfter, config.DefaultCloseAfter.String()},
 		{CtxTicketReopenWithin, &s.TicketReopenWithin, config.DefaultReopenWithin.String()},
+		{CtxSurveyDelay, &s.SurveyDelay, surveys.Delay.String()},
+		{CtxSurveyRelFirst, &s.SurveyRelFirst, surveys.RelationshipFirst.String()},
+		{CtxSurveyRelEvery, &s.SurveyRelEvery, surveys.RelationshipEvery.String()},
+		{CtxSurveyQuietPeriod, &s.SurveyQuietPeriod, surveys.QuietPeriod.String()},
+		{CtxSurveyLinkLifetime, &s.SurveyLinkLifetime, surveys.LinkLifetime.String()},
 	} {
 		if *v.into, err = contextString(node, v.key); err != nil {
 			return Settings{}, err
@@ -154,12 +179,37 @@ var contextKeys = map[string]string{
 	"SLA_POLICIES":           CtxSLAPolicies,
 	"TICKET_CLOSE_AFTER":     CtxTicketCloseAfter,
 	"TICKET_REOPEN_WITHIN":   CtxTicketReopenWithin,
+
+	"SURVEY_DELAY":              CtxSurveyDelay,
+	"SURVEY_RELATIONSHIP_FIRST": CtxSurveyRelFirst,
+	"SURVEY_RELATIONSHIP_EVERY": CtxSurveyRelEvery,
+	"SURVEY_QUIET_PERIOD":       CtxSurveyQuietPeriod,
+	"SURVEY_LINK_LIFETIME":      CtxSurveyLinkLifetime,
+}
+
+// surveyVariables are the variables of the fields survey.Settings.Check
+// names when it refuses a value (a negative delay, a link that never
+// expires): its error names the field, not the variable it was read from.
+var surveyVariables = map[string]string{
+	"delay":              "SURVEY_DELAY",
+	"relationship_first": "SURVEY_RELATIONSHIP_FIRST",
+	"relationship_every": "SURVEY_RELATIONSHIP_EVERY",
+	"quiet_period":       "SURVEY_QUIET_PERIOD",
+	"link_lifetime":      "SURVEY_LINK_LIFETIME",
 }
 
 // namingContextKey puts the context key a deployer edits in front of a
 // configuration error, which names the variable it read ("SLA_POLICIES:
-// sla policy urgent: …" becomes "rapport:slaPolicies: SLA_POLICIES: …").
+// sla policy urgent: …" becomes "rapport:slaPolicies: SLA_POLICIES: …") or,
+// when a survey rule is out of bounds, the rule's field ("survey settings:
+// invalid delay (delay: …)" becomes "rapport:surveyDelay: survey settings: …").
 func namingContextKey(err error) error {
+	var invalid *crm.Error
+	if errors.As(err, &invalid) && len(invalid.Fields) > 0 {
+		if key, ok := contextKeys[surveyVariables[invalid.Fields[0].Field]]; ok {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
 	msg := err.Error()
 	for variable, key := range contextKeys {
 		if rest, ok := strings.CutPrefix(msg, variable); ok && (strings.HasPrefix(rest, ":") || strings.HasPrefix(rest, " ")) {
@@ -191,6 +241,12 @@ func (s Settings) Environment(tableName, busName string) map[string]string {
 		"SLA_POLICIES":           s.SLAPolicies,
 		"TICKET_CLOSE_AFTER":     s.TicketCloseAfter,
 		"TICKET_REOPEN_WITHIN":   s.TicketReopenWithin,
+
+		"SURVEY_DELAY":              s.SurveyDelay,
+		"SURVEY_RELATIONSHIP_FIRST": s.SurveyRelFirst,
+		"SURVEY_RELATIONSHIP_EVERY": s.SurveyRelEvery,
+		"SURVEY_QUIET_PERIOD":       s.SurveyQuietPeriod,
+		"SURVEY_LINK_LIFETIME":      s.SurveyLinkLifetime,
 	}
 }
 

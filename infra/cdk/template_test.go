@@ -60,6 +60,11 @@ var testContext = map[string]any{
 	CtxSLAPolicies:         "urgent=30m/2h,low=2d/10d",
 	CtxTicketCloseAfter:    "48h",
 	CtxTicketReopenWithin:  "336h",
+	CtxSurveyDelay:         "2h",
+	CtxSurveyRelFirst:      "336h",
+	CtxSurveyRelEvery:      "4380h",
+	CtxSurveyQuietPeriod:   "0", // no quiet period: 0 is a choice, not a missing value
+	CtxSurveyLinkLifetime:  "336h",
 }
 
 // sampleManifest is the real manifest plus what it does not have yet: event

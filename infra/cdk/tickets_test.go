@@ -18,7 +18,26 @@ import (
 // reminders function that mails them.
 func TestTicketsFromTheManifest(t *testing.T) {
 	tpl := realTemplate()
-	tickets := tpl.function(t, "tickets")
+	checkRoutesOf(t, tpl, "tickets",
+		[]string{"POST /tickets", "OPTIONS /tickets", "GET /t/{token}", "POST /t/{token}"},
+		[]string{"POST /tickets/on-behalf", "GET /tickets", "GET /tickets/{id}", "PATCH /tickets/{id}", "POST /tickets/{id}/replies"})
+
+	// Ticket events are mailed by the reminders function.
+	mailed := tpl.detailTypesTo("rapport.tickets", tpl.function(t, "reminders"))
+	for _, dt := range []string{"ticket.opened", "ticket.replied", "ticket.solved", "ticket.sla_warning",
+		"ticket.sla_breached", "ticket.sla_escalated", "ticket.close_due"} {
+		if !slices.Contains(mailed, dt) {
+			t.Errorf("no rule sends %s to the reminders function (it gets %v)", dt, mailed)
+		}
+	}
+}
+
+// checkRoutesOf checks that the manifest gives function exactly the routes
+// public and staff, that each reaches the function, and that the public
+// ones are open while the staff ones need the staff authorizer's token.
+func checkRoutesOf(t *testing.T, tpl *template, function string, public, staff []string) {
+	t.Helper()
+	fn := tpl.function(t, function)
 	authorizer := tpl.ofType("AWS::ApiGatewayV2::Authorizer")[0]
 
 	routes := map[string]map[string]any{}
@@ -26,14 +45,12 @@ func TestTicketsFromTheManifest(t *testing.T) {
 		p := tpl.doc.Resources[id].Properties
 		routes[str(p["RouteKey"])] = p
 	}
-	public := []string{"POST /tickets", "OPTIONS /tickets", "GET /t/{token}", "POST /t/{token}"}
-	staff := []string{"POST /tickets/on-behalf", "GET /tickets", "GET /tickets/{id}", "PATCH /tickets/{id}", "POST /tickets/{id}/replies"}
 	var want []string
-	for _, r := range manifest.RoutesOf("tickets") {
+	for _, r := range manifest.RoutesOf(function) {
 		want = append(want, r.Key())
 	}
 	if got := slices.Concat(public, staff); !sameSet(got, want) {
-		t.Fatalf("the manifest's tickets routes are %v; this test knows %v", want, got)
+		t.Fatalf("the manifest's %s routes are %v; this test knows %v", function, want, got)
 	}
 	for _, key := range want {
 		p, ok := routes[key]
@@ -42,8 +59,8 @@ func TestTicketsFromTheManifest(t *testing.T) {
 			continue
 		}
 		integration := str(obj(list(list(obj(p["Target"])["Fn::Join"])[1])[1])["Ref"])
-		if !same(tpl.doc.Resources[integration].Properties["IntegrationUri"], getAtt(tickets, "Arn")) {
-			t.Errorf("%s does not reach the tickets function", key)
+		if !same(tpl.doc.Resources[integration].Properties["IntegrationUri"], getAtt(fn, "Arn")) {
+			t.Errorf("%s does not reach the %s function", key, function)
 		}
 		if slices.Contains(public, key) {
 			if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
@@ -53,30 +70,27 @@ func TestTicketsFromTheManifest(t *testing.T) {
 			t.Errorf("%s is for staff but has authorization %v %v", key, p["AuthorizationType"], p["AuthorizerId"])
 		}
 	}
+}
 
-	// Ticket events are mailed by the reminders function.
-	reminders := tpl.function(t, "reminders")
-	var mailed []string
-	for _, id := range tpl.ofType("AWS::Events::Rule") {
-		p := tpl.doc.Resources[id].Properties
+// detailTypesTo returns the detail types of source that some rule sends to
+// the function with logical id fn.
+func (t *template) detailTypesTo(source, fn string) []string {
+	var out []string
+	for _, id := range t.ofType("AWS::Events::Rule") {
+		p := t.doc.Resources[id].Properties
 		pattern := obj(p["EventPattern"])
-		if !same(pattern["source"], []any{"rapport.tickets"}) {
+		if !same(pattern["source"], []any{source}) {
 			continue
 		}
 		for _, target := range list(p["Targets"]) {
-			if same(obj(target)["Arn"], getAtt(reminders, "Arn")) {
+			if same(obj(target)["Arn"], getAtt(fn, "Arn")) {
 				for _, dt := range list(pattern["detail-type"]) {
-					mailed = append(mailed, str(dt))
+					out = append(out, str(dt))
 				}
 			}
 		}
 	}
-	for _, dt := range []string{"ticket.opened", "ticket.replied", "ticket.solved", "ticket.sla_warning",
-		"ticket.sla_breached", "ticket.sla_escalated", "ticket.close_due"} {
-		if !slices.Contains(mailed, dt) {
-			t.Errorf("no rule sends %s to the reminders function (it gets %v)", dt, mailed)
-		}
-	}
+	return out
 }
 
 // sameSet reports whether a and b hold the same strings.
@@ -88,9 +102,9 @@ func sameSet(a, b []string) bool {
 }
 
 // The link keyring is one secret the stack generates in shared/links'
-// stored form; exactly the functions that sign or verify links (tickets
-// and reminders) may read it and are told its ARN. Prod keeps it when the
-// stack goes, dev does not.
+// stored form; exactly the functions that sign or verify links (tickets,
+// surveys and reminders) may read it and are told its ARN. Prod keeps it
+// when the stack goes, dev does not.
 func TestLinkKeyring(t *testing.T) {
 	var readers []string
 	for _, f := range manifest.Functions {
@@ -98,8 +112,8 @@ func TestLinkKeyring(t *testing.T) {
 			readers = append(readers, f.Name)
 		}
 	}
-	if !sameSet(readers, []string{"tickets", "reminders"}) {
-		t.Errorf("functions reading the link keys: %v, want tickets and reminders", readers)
+	if !sameSet(readers, []string{"tickets", "surveys", "reminders"}) {
+		t.Errorf("functions reading the link keys: %v, want tickets, surveys and reminders", readers)
 	}
 
 	for _, tc := range []struct {

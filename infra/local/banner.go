@@ -15,6 +15,7 @@ func printBanner(w io.Writer, st *Stack) {
   Rapport is running at %[1]s
 
   Contact form   %[1]s/          (a plain HTML form posting to POST /leads)
+  Support form   %[1]s/support   (posts to POST /tickets; the reply mail links to the customer page)
   Staff token    make -s token ROLE=agent     (or manager, admin)
   Try it         curl -H "Authorization: Bearer $(make -s token ROLE=agent)" %[1]s/leads
   Data           %[2]s, table %[3]s

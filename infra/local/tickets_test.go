@@ -142,16 +142,17 @@ func TestTicketSLAEndToEnd(t *testing.T) {
 	friday := time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)
 	st, probe := startTickets(t, friday)
 	ctx := within(t, 4*time.Minute)
-	agent, _ := st.TokenFor(manifest.Agent, "agent-1")
-	manager, _ := st.TokenFor(manifest.Manager, "manager-1")
-	for _, tok := range []string{agent, manager} { // first use makes their profiles
+	// Tokens are minted as used: the clock moves days past their expiry.
+	token := func(role manifest.Role, user string) string { tok, _ := st.TokenFor(role, user); return tok }
+	agent := func() string { return token(manifest.Agent, "agent-1") }
+	for _, tok := range []string{agent(), token(manifest.Manager, "manager-1")} { // first use makes their profiles
 		if code, _ := sendJSON(t, "GET", st.URL+"/me", tok, nil, nil); code != 200 {
 			t.Fatalf("GET /me: %d", code)
 		}
 	}
 	open := func(priority, email string) ticketJSON {
 		var tk ticketJSON
-		sendJSON(t, "POST", st.URL+"/tickets/on-behalf", agent, map[string]any{
+		sendJSON(t, "POST", st.URL+"/tickets/on-behalf", agent(), map[string]any{
 			"name": "Caller", "email": email, "subject": "Cannot log in", "message": "Since this morning.",
 			"channel": "phone", "priority": priority, "owner": "me",
 		}, &tk)
@@ -163,34 +164,34 @@ func TestTicketSLAEndToEnd(t *testing.T) {
 	d := open("normal", "d@example.com")
 
 	var got ticketJSON
-	sendJSON(t, "GET", st.URL+"/tickets/"+a.ID, agent, nil, &got)
+	sendJSON(t, "GET", st.URL+"/tickets/"+a.ID, agent(), nil, &got)
 	monday := func(h int) time.Time { return time.Date(2026, 3, 9, h, 0, 0, 0, time.UTC) }
 	if fr := got.SLA.FirstResponse; fr.TargetAt == nil || !fr.TargetAt.Equal(monday(12)) || fr.Status != "running" {
 		t.Fatalf("first response of a high ticket opened Friday 16:00: %+v, want running to Monday 12:00", fr)
 	}
 
 	// C answers at once and waits on the customer until Tuesday 16:00.
-	sendJSON(t, "POST", st.URL+"/tickets/"+c.ID+"/replies", agent, map[string]any{"body": "Can you send a screenshot?", "public": true, "status": "pending"}, nil)
+	sendJSON(t, "POST", st.URL+"/tickets/"+c.ID+"/replies", agent(), map[string]any{"body": "Can you send a screenshot?", "public": true, "status": "pending"}, nil)
 	// D's priority is raised: first response within one business hour.
-	sendJSON(t, "GET", st.URL+"/tickets/"+d.ID, agent, nil, &got)
-	sendJSON(t, "PATCH", st.URL+"/tickets/"+d.ID, agent, map[string]any{"priority": "urgent"}, &got, "If-Match", etagOf(got.Version))
+	sendJSON(t, "GET", st.URL+"/tickets/"+d.ID, agent(), nil, &got)
+	sendJSON(t, "PATCH", st.URL+"/tickets/"+d.ID, agent(), map[string]any{"priority": "urgent"}, &got, "If-Match", etagOf(got.Version))
 
 	advanceTo(t, ctx, st, monday(10))
-	sendJSON(t, "POST", st.URL+"/tickets/"+b.ID+"/replies", agent, map[string]any{"body": "We are on it.", "public": true}, nil)
+	sendJSON(t, "POST", st.URL+"/tickets/"+b.ID+"/replies", agent(), map[string]any{"body": "We are on it.", "public": true}, nil)
 	advanceTo(t, ctx, st, monday(12).Add(time.Minute))
 
-	sendJSON(t, "GET", st.URL+"/tickets/"+a.ID, agent, nil, &got)
+	sendJSON(t, "GET", st.URL+"/tickets/"+a.ID, agent(), nil, &got)
 	if got.SLA.FirstResponse.Status != "breached" {
 		t.Errorf("A's first response after Monday 12:00: %q, want breached", got.SLA.FirstResponse.Status)
 	}
-	sendJSON(t, "GET", st.URL+"/tickets/"+b.ID, agent, nil, &got)
+	sendJSON(t, "GET", st.URL+"/tickets/"+b.ID, agent(), nil, &got)
 	if got.SLA.FirstResponse.Status != "met" {
 		t.Errorf("B's first response, answered Monday 10:00: %q, want met", got.SLA.FirstResponse.Status)
 	}
 	tuesday16 := time.Date(2026, 3, 10, 16, 0, 0, 0, time.UTC)
 	advanceTo(t, ctx, st, tuesday16)
-	sendJSON(t, "GET", st.URL+"/tickets/"+c.ID, agent, nil, &got)
-	sendJSON(t, "PATCH", st.URL+"/tickets/"+c.ID, agent, map[string]any{"status": "open"}, &got, "If-Match", etagOf(got.Version))
+	sendJSON(t, "GET", st.URL+"/tickets/"+c.ID, agent(), nil, &got)
+	sendJSON(t, "PATCH", st.URL+"/tickets/"+c.ID, agent(), map[string]any{"status": "open"}, &got, "If-Match", etagOf(got.Version))
 	advanceTo(t, ctx, st, time.Date(2026, 3, 11, 16, 1, 0, 0, time.UTC))
 
 	fr, res := string(events.TicketSLAWarningType), string(events.TicketSLABreachedType)

@@ -82,6 +82,16 @@ type Invalid struct{ fields []FieldError }
 // Add records that field is wrong for reason.
 func (v *Invalid) Add(field, reason string) { v.fields = append(v.fields, FieldError{field, reason}) }
 
+// Has reports whether an error was added for field.
+func (v *Invalid) Has(field string) bool {
+	for _, f := range v.fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 // Err returns an EINVALID *Error naming every field added, or nil.
 func (v *Invalid) Err() error {
 	if len(v.fields) == 0 {

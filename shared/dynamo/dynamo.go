@@ -22,6 +22,10 @@
 //	STAFF#<sub>            STAFF                     a staff profile, by the token's subject (staff.go)
 //	TIMER#<id>             TIMER                     a timer, e.g. digest#<sub> (timers.go)
 //	SWEEP                  SWEEP                     the timer sweep's checkpoint
+//	SURVEY#<id>            SURVEY                    a survey invitation; the address an attribute, never a key (surveys.go)
+//	SURVEY#<id>            ANSWER[#<question>]       its one answer, and a copy for each further question answered
+//	SURVEYPERSON#<hash>    PERSON                    a person's opt-out and the invitation holding their quiet period
+//	SURVEYTALLY#<yyyy-mm>  <day>#<q or sent>#<n>     a day's survey answers per score and responses, or invitations sent, in shard n
 package dynamo
 
 import (

@@ -176,7 +176,7 @@ func (s *Service) intake(sub Submission, v *crm.Invalid) (Ticket, Entry) {
 		}
 	}
 	body := crm.CleanText(sub.Message, MaxMessage, "message", v)
-	if body == "" && strings.TrimSpace(sub.Message) == "" {
+	if body == "" && !v.Has("message") { // empty, or markup only
 		v.Add("message", "is required: say what we can do for you")
 	}
 	if t.Subject == "" {
@@ -558,7 +558,7 @@ const attempts = 3
 func (s *Service) Reply(ctx context.Context, actor, id string, r Reply) (Entry, Ticket, error) {
 	var v crm.Invalid
 	body := crm.CleanText(r.Body, MaxMessage, "body", &v)
-	if body == "" && strings.TrimSpace(r.Body) == "" {
+	if body == "" && !v.Has("body") {
 		v.Add("body", "is required")
 	}
 	if err := v.Err(); err != nil {
@@ -634,7 +634,7 @@ type Answer struct {
 func (s *Service) CustomerAnswer(ctx context.Context, id, message string) (Answer, error) {
 	var v crm.Invalid
 	body := crm.CleanText(message, MaxMessage, "message", &v)
-	if body == "" && strings.TrimSpace(message) == "" {
+	if body == "" && !v.Has("message") {
 		v.Add("message", "is required")
 	}
 	if err := v.Err(); err != nil {

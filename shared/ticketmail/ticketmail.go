@@ -57,10 +57,6 @@ const (
 	Admin   = "admin"
 )
 
-// LinkValidFor is how long the link in a requester's mail opens their
-// page.
-const LinkValidFor = 60 * 24 * time.Hour
-
 // Notifier sends the ticket mail.
 type Notifier struct {
 	Tickets Tickets
@@ -161,13 +157,14 @@ func (n *Notifier) toRequester(ctx context.Context, kind, eventID string, t tick
 		return errors.New("ticketmail: no link keyring: the requester's link cannot be signed")
 	}
 	now := n.Now()
-	token, err := n.Links.Sign(links.Ticket, t.ID, now.Add(LinkValidFor))
+	until := now.Add(ticket.LinkTTL)
+	link, err := ticket.PageLink(n.Links, n.AppURL, t.ID, until)
 	if err != nil {
 		return err
 	}
 	data.Name, data.Subject, data.ID, data.Reference = t.Requester.Name, t.Subject, t.ID, t.Reference
-	data.Link = n.AppURL + "/t/" + token
-	data.LinkUntil = longDay(now.Add(LinkValidFor), n.OrgZone)
+	data.Link = link
+	data.LinkUntil = longDay(until, n.OrgZone)
 	msg, err := render(kind, t.Requester.Email, t.ID, data)
 	if err != nil {
 		return err

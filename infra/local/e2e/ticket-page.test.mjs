@@ -21,7 +21,7 @@ after(async () => { await stack?.stop(); });
 // ticketLink waits for the acknowledgement mail and returns its page link.
 async function ticketLink() {
   await stack.waitForLog(/detail_type=ticket\.opened/, 'the ticket.opened event on the bus');
-  await stack.waitForLog(/msg=mail file=/, 'the acknowledgement in the outbox');
+  await stack.waitForLog(/ mail file=/, 'the acknowledgement in the outbox');
   const ack = stack.mails().find((m) => m.includes('grace@example.com') && /\/t\/[\w-]+/.test(m));
   assert.ok(ack, `the acknowledgement carries the ticket's link; outbox:\n${stack.mails().join('\n')}`);
   return ack.match(/https?:\/\/[^\s"<>]+\/t\/[\w-]+/)[0];

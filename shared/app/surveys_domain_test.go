@@ -491,3 +491,40 @@ func TestSolvedMailAndInvitationBothRunAndNeitherDoubles(t *testing.T) {
 		t.Fatalf("mailed %d invitations, want 1", len(ms))
 	}
 }
+
+// What the reminders function's survey work costs in DynamoDB requests,
+// step by step, from a solve to the detractor's task: a handful each,
+// whatever the table holds.
+func TestSurveyWorkCost(t *testing.T) {
+	d := newDesk(t)
+	d.follow("reminders-surveys")
+	d.customer(t, "grace@example.com", "")
+	id := d.submit(t, "Grace", "grace@example.com", "Printer on fire")
+	d.advance(t, 0) // the function's first sweep reads back to its checkpoint
+	d.settle(t)
+	d.update(t, id, ticket.Patch{Status: ptr("solved")})
+	step := func(name string, max int, deliver func()) {
+		t.Helper()
+		d.calls.Reset()
+		deliver()
+		c := d.calls.Cost()
+		t.Logf("%-52s %2d requests %v, %.1f RCU, %.1f WCU", name, c.Total(), c.Requests, c.RCU, c.WCU)
+		if c.Total() > max {
+			t.Errorf("%s: %d requests, want at most %d", name, c.Total(), max)
+		}
+	}
+	step("ticket.solved (the solve's mail and the invitation)", 8, func() { d.settle(t) })
+	d.now = d.now.Add(61 * time.Minute)
+	step("the sweep that fires the send timer", 3, func() { d.advance(t, 0) })
+	due := d.pending(t)
+	step("survey.due (send)", 4, func() { d.deliver(t, due[0]) })
+	invited := d.pending(t)
+	step("survey.invited (the mail)", 4, func() { d.deliver(t, invited[0]) })
+	inv, _ := d.openInvitation(t, d.mail.take()[0])
+	if _, err := d.surveys().Answer(context.Background(), inv.ID, map[string][]string{"csat": {"2"}}); err != nil {
+		t.Fatal(err)
+	}
+	responded := d.pending(t)
+	step("survey.responded (the follow-up task)", 4, func() { d.deliver(t, responded[0]) })
+	step("survey.responded again", 4, func() { d.deliver(t, responded[0]) })
+}

@@ -77,6 +77,7 @@ func (t teams) TeamOf(ctx context.Context, sub string) (string, error) {
 type desk struct {
 	cfg       config.Config
 	client    *dynamodb.Client
+	calls     *dynamotest.Counter // the reminders function's requests
 	table     string
 	now       time.Time
 	handler   app.EventHandler
@@ -109,7 +110,7 @@ func newDesk(t *testing.T) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &desk{cfg: cfg, client: client, table: table, now: monday, ring: ring, mail: &outbox{}, delivered: map[string]bool{}}
+	d := &desk{cfg: cfg, client: client, calls: &dynamotest.Counter{API: client}, table: table, now: monday, ring: ring, mail: &outbox{}, delivered: map[string]bool{}}
 	clock := func() time.Time { return d.now }
 	d.staff = &staff.Service{Store: &dynamo.StaffStore{Client: client, Table: table}, Now: clock, OrgZone: cfg.TimeZone}
 	d.tickets = &ticket.Service{
@@ -117,7 +118,7 @@ func newDesk(t *testing.T) *desk {
 		Rules: ticket.Rules{Policies: cfg.SLAPolicies, Calendar: cfg.Calendar},
 		Teams: teams{d.staff}, CloseAfter: cfg.TicketCloseAfter, ReopenWithin: cfg.TicketReopenWithin, Now: clock,
 	}
-	d.handler = app.Reminders(app.Deps{Config: cfg, DynamoDB: client, Now: clock, Mail: d.mail, Links: ring,
+	d.handler = app.Reminders(app.Deps{Config: cfg, DynamoDB: d.calls, Now: clock, Mail: d.mail, Links: ring,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	d.follow("reminders-tickets")
 	d.person(t, "agent-1", "Ana", "ana@example.com", "America/New_York", "support", "agent")

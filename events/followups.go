@@ -19,8 +19,9 @@ type Followup struct {
 	// customer's id.
 	SubjectKind string `json:"subject_kind"`
 	SubjectID   string `json:"subject_id"`
-	// Kind is "task" (made by hand), "first_contact" (made for a new lead)
-	// or "check_in" (made for a new customer).
+	// Kind is "task" (made by hand), "first_contact" (made for a new
+	// lead), "check_in" (made for a new customer) or "survey" (made for a
+	// customer's unhappy survey answer).
 	Kind string `json:"kind"`
 	// Owner is the staff user id the task is assigned to; empty for the
 	// unassigned queue.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,13 +22,18 @@ import (
 // Reminders builds the reminders function's handler for its schedule and
 // its bus rules: the minute's timer sweep, the automatic follow-up tasks
 // from lead events, the mail for due tasks and daily digests, the ticket
-// mail (shared/ticketmail) and the auto-close of solved tickets. Every
-// case is safe to run twice: tasks have ids derived from their lead, the
-// sweep fires each timer once, each mail is sent once (see
-// reminders.SendLog), and a ticket closes only if still solved since the
-// solve that armed its timer. A missing mailer is a wiring error and
-// panics here, at cold start; without Deps.Links the requesters' ticket
-// mail fails, and is retried, while the rest goes.
+// mail (shared/ticketmail), the auto-close of solved tickets, and the
+// surveys' automatic work (surveyDomain): the invitation after a solved
+// ticket (cancelled if it is reopened first), a new customer's
+// relationship rhythm, sending invitations when their timers fire, their
+// mail (shared/surveymail), and a follow-up task for an unhappy answer.
+// Every case is safe to run twice: tasks and automatic invitations have
+// ids derived from what made them, the sweep fires each timer once, each
+// mail is sent once (see reminders.SendLog), and a ticket closes only if
+// still solved since the solve that armed its timer. A missing mailer is
+// a wiring error and panics here, at cold start; without Deps.Links the
+// requesters' ticket mail and the survey invitations fail, and are
+// retried, while the rest goes.
 func Reminders(d Deps) EventHandler {
 	if d.Mail == nil {
 		panic("app.Reminders: Deps.Mail is nil")
@@ -49,6 +55,8 @@ func Reminders(d Deps) EventHandler {
 	}
 	tickets := ticketDomain(d)
 	ticketMail := ticketNotifier(d, tickets)
+	surveys := surveyDomain(d)
+	surveyMail := surveyNotifier(d, surveys)
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
 		switch ev.DetailType {
 		case manifest.SweepDetailType:
@@ -62,7 +70,7 @@ func Reminders(d Deps) EventHandler {
 		case events.LeadUpdatedType:
 			return on(ctx, ev, tasks.LeadUpdated)
 		case events.LeadConvertedType:
-			return on(ctx, ev, tasks.LeadConverted)
+			return on(ctx, ev, all(tasks.LeadConverted, surveys.CustomerConverted))
 		case events.FollowupDueType:
 			return on(ctx, ev, notifier.FollowupDue)
 		case events.StaffDigestDueType:
@@ -74,7 +82,9 @@ func Reminders(d Deps) EventHandler {
 		case events.TicketRepliedType:
 			return on(ctx, ev, ticketMail.Replied)
 		case events.TicketSolvedType:
-			return on(ctx, ev, ticketMail.Solved)
+			return on(ctx, ev, all(ticketMail.Solved, surveys.AfterTicketSolved))
+		case events.TicketReopenedType:
+			return on(ctx, ev, surveys.TicketReopened)
 		case events.TicketSLAWarningType:
 			return on(ctx, ev, ticketMail.SLAWarning)
 		case events.TicketSLABreachedType:
@@ -83,9 +93,29 @@ func Reminders(d Deps) EventHandler {
 			return on(ctx, ev, ticketMail.SLAEscalated)
 		case events.TicketCloseDueType:
 			return on(ctx, ev, tickets.CloseDue)
+		case events.SurveyDueType:
+			return on(ctx, ev, surveys.Due)
+		case events.SurveyInvitedType:
+			return on(ctx, ev, surveyMail.Invited)
+		case events.SurveyRespondedType:
+			return on(ctx, ev, surveys.CloseTheLoop)
 		}
 		d.Log.WarnContext(ctx, "event ignored: no rule should send it here", "detail_type", ev.DetailType, "source", ev.Source)
 		return nil
+	}
+}
+
+// all runs each fn, even after one fails, and returns their errors joined.
+// Each is safe to run twice, so the retry of an event that one of them
+// failed runs the others again harmlessly: the mail goes once, and the
+// task or invitation made is found made.
+func all[D any](fns ...func(context.Context, D) error) func(context.Context, D) error {
+	return func(ctx context.Context, detail D) error {
+		errs := make([]error, 0, len(fns))
+		for _, fn := range fns {
+			errs = append(errs, fn(ctx, detail))
+		}
+		return errors.Join(errs...)
 	}
 }
 

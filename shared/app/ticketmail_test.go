@@ -34,6 +34,7 @@ import (
 // outbox records the mail the handler sends: the transport is not data.
 type outbox struct {
 	mu   sync.Mutex
+	fail error // while set, every send fails with it
 	sent []email.Message
 }
 
@@ -43,6 +44,9 @@ func (o *outbox) Send(_ context.Context, m email.Message) (string, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.fail != nil {
+		return "", o.fail
+	}
 	o.sent = append(o.sent, m)
 	return "id", nil
 }
@@ -71,7 +75,9 @@ func (t teams) TeamOf(ctx context.Context, sub string) (string, error) {
 // desk is the reminders function on a real table, with the tickets
 // domain beside it to make the events it reacts to, and a movable clock.
 type desk struct {
+	cfg       config.Config
 	client    *dynamodb.Client
+	calls     *dynamotest.Counter // the reminders function's requests
 	table     string
 	now       time.Time
 	handler   app.EventHandler
@@ -80,7 +86,8 @@ type desk struct {
 	ring      *links.Keyring
 	mail      *outbox
 	delivered map[string]bool
-	rule      manifest.Rule
+	// rules are the bus rules whose events pending returns.
+	rules []manifest.Rule
 }
 
 // A Monday morning in Berlin, the organisation's zone.
@@ -90,7 +97,7 @@ func newDesk(t *testing.T) *desk {
 	t.Helper()
 	client, table := dynamotest.NewTable(t)
 	cfg, err := config.FromEnv(func(k string) string {
-		return map[string]string{"TABLE_NAME": table, "APP_URL": "https://crm.example.com", "ORG_TIME_ZONE": "Europe/Berlin"}[k]
+		return map[string]string{"TABLE_NAME": table, "APP_URL": "https://crm.example.com", "ORG_TIME_ZONE": "Europe/Berlin", "ORG_NAME": "Acme"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +110,7 @@ func newDesk(t *testing.T) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &desk{client: client, table: table, now: monday, ring: ring, mail: &outbox{}, delivered: map[string]bool{}}
+	d := &desk{cfg: cfg, client: client, calls: &dynamotest.Counter{API: client}, table: table, now: monday, ring: ring, mail: &outbox{}, delivered: map[string]bool{}}
 	clock := func() time.Time { return d.now }
 	d.staff = &staff.Service{Store: &dynamo.StaffStore{Client: client, Table: table}, Now: clock, OrgZone: cfg.TimeZone}
 	d.tickets = &ticket.Service{
@@ -111,13 +118,9 @@ func newDesk(t *testing.T) *desk {
 		Rules: ticket.Rules{Policies: cfg.SLAPolicies, Calendar: cfg.Calendar},
 		Teams: teams{d.staff}, CloseAfter: cfg.TicketCloseAfter, ReopenWithin: cfg.TicketReopenWithin, Now: clock,
 	}
-	d.handler = app.Reminders(app.Deps{Config: cfg, DynamoDB: client, Now: clock, Mail: d.mail, Links: ring,
+	d.handler = app.Reminders(app.Deps{Config: cfg, DynamoDB: d.calls, Now: clock, Mail: d.mail, Links: ring,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	for _, r := range manifest.Rules {
-		if r.Name == "reminders-tickets" {
-			d.rule = r
-		}
-	}
+	d.follow("reminders-tickets")
 	d.person(t, "agent-1", "Ana", "ana@example.com", "America/New_York", "support", "agent")
 	d.person(t, "manager-1", "Max", "max@example.com", "Europe/Berlin", "support", "manager")
 	d.person(t, "manager-2", "Mia", "mia@example.com", "Asia/Tokyo", "billing", "manager")
@@ -134,8 +137,24 @@ func (d *desk) person(t *testing.T, sub, name, addr, zone, team, role string) {
 	}
 }
 
+// follow makes pending return the events of the named rules too.
+func (d *desk) follow(names ...string) {
+	for _, r := range manifest.Rules {
+		if slices.Contains(names, r.Name) {
+			d.rules = append(d.rules, r)
+		}
+	}
+}
+
+// matches reports whether one of the desk's rules matches an event.
+func (d *desk) matches(source, detailType string) bool {
+	return slices.ContainsFunc(d.rules, func(r manifest.Rule) bool {
+		return r.Source == source && slices.Contains(r.DetailTypes, detailType)
+	})
+}
+
 // pending returns the events in the table's outbox not yet delivered that
-// the reminders-tickets rule matches, oldest first.
+// the desk's rules match, oldest first.
 func (d *desk) pending(t *testing.T) []events.Envelope {
 	t.Helper()
 	var out []events.Envelope
@@ -152,7 +171,7 @@ func (d *desk) pending(t *testing.T) []events.Envelope {
 		for _, it := range page.Items {
 			s := func(k string) string { v, _ := it[k].(*types.AttributeValueMemberS); return v.Value }
 			id := strings.TrimPrefix(s("pk"), schema.OutboxPrefix)
-			if d.delivered[id] || s("event_source") != d.rule.Source || !slices.Contains(d.rule.DetailTypes, s("detail_type")) {
+			if d.delivered[id] || !d.matches(s("event_source"), s("detail_type")) {
 				continue
 			}
 			at, _ := time.Parse(time.RFC3339Nano, s("event_time"))

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rapportcrm/rapport/shared/calendar"
 	"github.com/rapportcrm/rapport/shared/email"
@@ -21,6 +23,11 @@ import (
 type Config struct {
 	// TableName is the DynamoDB table (TABLE_NAME). Required.
 	TableName string
+	// OrgName is the organisation's name as its customers know it
+	// (ORG_NAME, e.g. "Acme Support"), used in survey questions and the
+	// invitation mail; "" lets them say "us". At most MaxOrgName
+	// characters, on one line.
+	OrgName string
 	// TimeZone is the organisation's IANA time zone (ORG_TIME_ZONE, default
 	// UTC); periods and reminders are computed in it.
 	TimeZone *time.Location
@@ -103,6 +110,9 @@ const (
 	DefaultReopenWithin    = 168 * time.Hour
 )
 
+// MaxOrgName is the longest ORG_NAME: it lands in mail subjects.
+const MaxOrgName = 100
+
 // FromEnv reads the configuration through getenv (os.Getenv in a function,
 // a map in tests).
 func FromEnv(getenv func(string) string) (Config, error) {
@@ -123,6 +133,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("ORG_TIME_ZONE %q is not an IANA time zone: %w", tz, err)
 	}
 	c.TimeZone = loc
+	if c.OrgName, err = orgName(getenv("ORG_NAME")); err != nil {
+		return Config{}, err
+	}
 
 	hours := strings.TrimSpace(getenv("BUSINESS_HOURS"))
 	if hours == "" {
@@ -225,6 +238,19 @@ func surveySettings(getenv func(string) string) (survey.Settings, error) {
 		return survey.Settings{}, fmt.Errorf("survey settings: %w", err)
 	}
 	return st, nil
+}
+
+// orgName reads the organisation's name: one line of text, at most
+// MaxOrgName characters.
+func orgName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl):
+		return "", fmt.Errorf("ORG_NAME must be one line of text")
+	case utf8.RuneCountInString(s) > MaxOrgName:
+		return "", fmt.Errorf("ORG_NAME must be at most %d characters", MaxOrgName)
+	}
+	return s, nil
 }
 
 // duration reads a positive Go duration, or def when s is empty.

@@ -72,3 +72,20 @@ func TestMailFromIsAnAddress(t *testing.T) {
 		}
 	}
 }
+
+// The organisation's name is one line of text, trimmed, that fits a mail
+// subject; unset, the survey wording says "us".
+func TestOrgName(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"TABLE_NAME": "t", "ORG_NAME": " Acme Support "}))
+	if err != nil || c.OrgName != "Acme Support" {
+		t.Fatalf("org name = %q, %v", c.OrgName, err)
+	}
+	if c, _ := FromEnv(env(map[string]string{"TABLE_NAME": "t"})); c.OrgName != "" {
+		t.Fatalf("default org name = %q", c.OrgName)
+	}
+	for _, bad := range []string{"Acme\r\nBcc: all@example.com", "Acme\tSupport", strings.Repeat("é", MaxOrgName+1)} {
+		if _, err := FromEnv(env(map[string]string{"TABLE_NAME": "t", "ORG_NAME": bad})); err == nil || !strings.Contains(err.Error(), "ORG_NAME") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

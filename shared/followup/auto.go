@@ -9,10 +9,10 @@ import (
 	"github.com/rapportcrm/rapport/shared/crm"
 )
 
-// The tasks Rapport makes by itself, from lead events. Each gets an id
-// derived from the lead, so an event delivered twice makes one task, and
-// a duplicate form submission — which publishes no lead.captured — makes
-// none.
+// The tasks Rapport makes by itself, from lead and survey events. Each
+// gets an id derived from the lead or the answer, so an event delivered
+// twice makes one task, and a duplicate form submission — which publishes
+// no lead.captured — makes none.
 
 // firstContactID and checkInID are the ids of a lead's automatic tasks.
 func firstContactID(e events.LeadCaptured) string {
@@ -127,4 +127,52 @@ func ignoreExisting(err error) error {
 		return nil
 	}
 	return err
+}
+
+// UnhappyAnswer is the task that closes the loop with a customer whose
+// survey answer was unhappy (a detractor's NPS, a dissatisfied CSAT), as
+// the surveys domain describes it (survey.FollowUp).
+type UnhappyAnswer struct {
+	// ID is derived from the answer: however often its event is
+	// delivered, there is one task.
+	ID         string
+	CustomerID string
+	// Owner is who gets back to the customer; "" is the unassigned queue.
+	Owner string
+	DueAt time.Time
+	// Note says what the customer answered and wrote, at most MaxNote
+	// characters.
+	Note string
+}
+
+// UnhappyAnswer makes the task of an unhappy survey answer: about the
+// customer, for u.Owner, due u.DueAt, with u.Note; it falls due and goes
+// overdue like any other task. Made twice under one id, it is one task.
+// EINVALID names the field at fault, "subject" when the customer does not
+// exist.
+func (s *Service) UnhappyAnswer(ctx context.Context, u UnhappyAnswer) error {
+	var v crm.Invalid
+	if !crm.ValidID(u.ID) {
+		v.Add("id", "must be an id")
+	}
+	if !crm.ValidID(u.CustomerID) {
+		v.Add("subject", "must be a customer's id")
+	}
+	note := cleanText(u.Note, MaxNote, "note", &v)
+	if u.Owner != "" {
+		cleanOwner(u.Owner, &v)
+	}
+	if u.DueAt.IsZero() {
+		v.Add("due_at", "is required")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	now := s.Now().UTC()
+	t := Task{
+		ID: u.ID, Subject: Subject{Kind: SubjectCustomer, ID: u.CustomerID}, Kind: KindSurvey,
+		Note: note, Owner: u.Owner, DueAt: u.DueAt.UTC(),
+		Status: StatusOpen, CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	return ignoreExisting(s.create(ctx, t, now))
 }

@@ -1,7 +1,8 @@
 // Package followup is the domain of follow-up tasks: a staff member's
 // promise to get back to a lead or a customer by a due instant, the plan of
 // the day and the week built from them, and the tasks Rapport makes by
-// itself (first contact with a new lead, a check-in with a new customer).
+// itself (first contact with a new lead, a check-in with a new customer,
+// getting back to a customer whose survey answer was unhappy).
 // Each open task has two timers (package timer): one fires followup.due at
 // the due instant, which emails the owner, and one fires followup.overdue a
 // day later. Doing, cancelling or moving a task cancels or moves its timers
@@ -56,6 +57,7 @@ const (
 	KindTask         Kind = "task"          // made by hand
 	KindFirstContact Kind = "first_contact" // made for a new lead; done by its first contact
 	KindCheckIn      Kind = "check_in"      // made for a new customer
+	KindSurvey       Kind = "survey"        // made for a customer's unhappy survey answer
 )
 
 // Status is where a task stands. Done and cancelled are final.

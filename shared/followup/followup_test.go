@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -409,5 +410,54 @@ func TestFirstContactBeforeCaptureEvent(t *testing.T) {
 	f.clock.Advance(48 * time.Hour)
 	if due, overdue := f.sweep(t); len(due)+len(overdue) != 0 {
 		t.Fatalf("fired %v %v", due, overdue)
+	}
+}
+
+// An unhappy survey answer makes one task for the customer however often
+// its event is delivered, for the owner the surveys domain names, due when
+// it says, and the task falls due like any other.
+func TestUnhappyAnswerTask(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	lead := f.lead(t, "ada@example.com")
+	customer, err := f.leads.Convert(ctx, "agent-1", lead, crm.Conversion{Deal: crm.Money{Currency: "EUR", Minor: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	u := followup.UnhappyAnswer{ID: crm.NewID(f.clock.Now()), CustomerID: customer.ID, Owner: "agent-1", DueAt: due,
+		Note: "Unhappy survey answer: NPS 3/10. Comment: too slow."}
+	for range 3 {
+		if err := f.svc.UnhappyAnswer(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, err := f.svc.OpenFor(ctx, followup.Subject{Kind: followup.SubjectCustomer, ID: customer.ID})
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open tasks: %v, %v; want one", open, err)
+	}
+	task := open[0]
+	if task.ID != u.ID || task.Kind != followup.KindSurvey || task.Owner != "agent-1" || !task.DueAt.Equal(due) || task.Note != u.Note || task.CreatedBy != "" {
+		t.Fatalf("task %+v", task)
+	}
+	f.clock.Set(due)
+	if fired, _ := f.sweep(t); !slices.Equal(fired, []string{u.ID}) {
+		t.Fatalf("at its due instant fired %v", fired)
+	}
+
+	// A customer that does not exist, or a note too long, writes nothing.
+	before := len(f.outbox(t))
+	gone := u
+	gone.ID, gone.CustomerID = crm.NewID(f.clock.Now()), crm.NewID(f.clock.Now())
+	if err := f.svc.UnhappyAnswer(ctx, gone); code(err) != crm.EINVALID || !slices.Equal(fields(err), []string{"subject"}) {
+		t.Errorf("unknown customer: %v", err)
+	}
+	long := u
+	long.ID, long.Note = crm.NewID(f.clock.Now()), strings.Repeat("x", followup.MaxNote+1)
+	if err := f.svc.UnhappyAnswer(ctx, long); code(err) != crm.EINVALID {
+		t.Errorf("long note: %v", err)
+	}
+	if after := len(f.outbox(t)); after != before {
+		t.Errorf("refused tasks wrote %d events", after-before)
 	}
 }

@@ -217,6 +217,8 @@ func kindLabel(k followup.Kind) string {
 		return "First contact"
 	case followup.KindCheckIn:
 		return "Check-in"
+	case followup.KindSurvey:
+		return "Survey follow-up"
 	}
 	return "Follow-up"
 }

@@ -119,12 +119,13 @@ func (s *Service) armRelationship(ctx context.Context, customerID string, due ti
 
 // Due handles an invitation's timer: it sends the invitation, or cancels
 // it when its person can no longer be invited. A relationship timer first
-// makes its invitation and arms the customer's next one.
+// makes its invitation and arms the customer's next one; its retry, which
+// finds the invitation made, still arms the next one.
 func (s *Service) Due(ctx context.Context, e events.SurveyDue) error {
-	inv, err := s.Store.Invitation(ctx, e.InvitationID)
-	if crm.ErrorCode(err) == crm.ENOTFOUND && e.CustomerID != "" {
+	if e.CustomerID != "" {
 		return s.relationshipDue(ctx, e)
 	}
+	inv, err := s.Store.Invitation(ctx, e.InvitationID)
 	if crm.ErrorCode(err) == crm.ENOTFOUND {
 		return nil
 	}
@@ -136,7 +137,8 @@ func (s *Service) Due(ctx context.Context, e events.SurveyDue) error {
 
 // relationshipDue makes a customer's relationship invitation, due now or
 // at the end of their quiet period, and arms the next one
-// RelationshipEvery after it.
+// RelationshipEvery after it. Each step is safe to repeat, so a retry
+// after any of them failed finishes the others.
 func (s *Service) relationshipDue(ctx context.Context, e events.SurveyDue) error {
 	c, err := s.Directory.Customer(ctx, e.CustomerID)
 	if crm.ErrorCode(err) == crm.ENOTFOUND {

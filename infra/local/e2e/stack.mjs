@@ -13,9 +13,10 @@ import { chromium } from 'playwright-core';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-// startStack builds and starts rapport-local and launches Chromium. The
-// returned object's stop() ends both and removes the data.
-export async function startStack() {
+// startStack builds and starts rapport-local and launches Chromium; env
+// adds variables, such as RAPPORT_CLOCK to freeze its clock. The returned
+// object's stop() ends both and removes the data.
+export async function startStack(env = {}) {
   assert.ok(existsSync(chromiumPath), `no Chromium at ${chromiumPath}: run make test-browser, which installs it`);
   const work = mkdtempSync(join(tmpdir(), 'rapport-e2e-'));
   const bin = join(work, 'rapport-local');
@@ -23,7 +24,7 @@ export async function startStack() {
   execFileSync('go', ['build', '-o', bin, './infra/local/cmd/rapport-local'], { cwd: root, stdio: 'inherit' });
   const proc = spawn(bin, ['-data', data], {
     cwd: root,
-    env: { ...process.env, PORT: '0', AWS_ENDPOINT_URL_DYNAMODB: '' },
+    env: { ...process.env, PORT: '0', AWS_ENDPOINT_URL_DYNAMODB: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const s = { work, bin, data, outbox: join(data, 'outbox'), log: '', waiters: new Set() };
@@ -45,6 +46,9 @@ export async function startStack() {
   });
   s.count = (re) => (s.log.match(new RegExp(re, 'g')) || []).length;
   s.token = (role) => execFileSync(bin, ['token', '-role', role, '-data', data], { encoding: 'utf8' }).trim();
+  // advance moves a frozen clock on, as make -s clock ADVANCE=… does, and
+  // returns once everything that fell due has been handled.
+  s.advance = (d) => execFileSync(bin, ['clock', '-advance', d, '-url', s.baseURL], { encoding: 'utf8' }).trim();
   // mails returns the outbox's messages, oldest first, decoded from
   // quoted-printable as a mail reader would show them.
   s.mails = () => (existsSync(s.outbox) ? readdirSync(s.outbox).filter((f) => f.endsWith('.eml')).sort() : [])

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rapportcrm/rapport/shared/crm"
+	"github.com/rapportcrm/rapport/shared/survey"
 	"github.com/rapportcrm/rapport/shared/ticket"
 )
 
@@ -114,6 +115,40 @@ var answerForm = formSpec[answerInput]{
 	fields: map[string]func(*answerInput) *string{
 		"message": func(a *answerInput) *string { return &a.Message },
 	},
+}
+
+// MaxSurveyBody is the largest answer a survey page may post, in bytes: a
+// comment of survey.MaxComment characters in any script still fits once
+// the browser has percent-encoded it.
+const MaxSurveyBody = 32 << 10
+
+// surveyAnswerInput is what a survey page's form sends: a score per
+// question, under the question's id, and the comment.
+type surveyAnswerInput struct {
+	NPS, CSAT, CES, Comment string
+}
+
+var surveyForm = formSpec[surveyAnswerInput]{
+	limit: MaxSurveyBody,
+	fields: map[string]func(*surveyAnswerInput) *string{
+		string(survey.NPS):  func(a *surveyAnswerInput) *string { return &a.NPS },
+		string(survey.CSAT): func(a *surveyAnswerInput) *string { return &a.CSAT },
+		string(survey.CES):  func(a *surveyAnswerInput) *string { return &a.CES },
+		survey.CommentField: func(a *surveyAnswerInput) *string { return &a.Comment },
+	},
+}
+
+// values returns the answer in the shape survey.CheckAnswer reads. A
+// question left blank is not sent at all, as a browser sends no field for
+// a radio group with nothing chosen; the comment always is.
+func (a surveyAnswerInput) values() map[string][]string {
+	out := map[string][]string{survey.CommentField: {a.Comment}}
+	for q, s := range map[survey.Question]string{survey.NPS: a.NPS, survey.CSAT: a.CSAT, survey.CES: a.CES} {
+		if s != "" {
+			out[string(q)] = []string{s}
+		}
+	}
+	return out
 }
 
 // parse reads a body in mediaType by s's table.

@@ -26,6 +26,8 @@ type Leads struct {
 	Followups OpenFollowups
 	// Tickets shows a customer's latest tickets with it.
 	Tickets CustomerTickets
+	// Surveys shows a customer's latest survey answers with it.
+	Surveys CustomerSurveys
 }
 
 // Register binds a handler to each of the leads function's manifest routes.
@@ -259,11 +261,15 @@ func (h *Leads) customer(ctx context.Context, r *Request) (Response, error) {
 		customerDetailJSON
 		Followups []followupJSON       `json:"followups"`
 		Tickets   []customerTicketJSON `json:"tickets"`
+		Surveys   []responseJSON       `json:"survey_answers"`
 	}{customerDetailJSON: toCustomerDetailJSON(d)}
 	if j.Followups, err = openFollowupsJSON(ctx, h.Followups, followup.Subject{Kind: followup.SubjectCustomer, ID: d.Customer.ID}); err != nil {
 		return Response{}, err
 	}
 	if j.Tickets, err = customerTicketsJSON(ctx, h.Tickets, d.Customer.ID); err != nil {
+		return Response{}, err
+	}
+	if j.Surveys, err = customerSurveysJSON(ctx, h.Surveys, d.Customer.ID); err != nil {
 		return Response{}, err
 	}
 	return JSON(http.StatusOK, j), nil

@@ -128,9 +128,10 @@ func answerProblem(e *crm.Error) string {
 
 const tooLong = "Your message is too long: please shorten it to 5,000 characters or fewer."
 
-// customerPage answers a page of the customer's ticket. The link in its
-// address is the key to the ticket, so the page is kept out of caches,
-// search engines and other sites' Referer headers, and may not be framed.
+// customerPage answers a page a customer reaches by a signed link: their
+// ticket, or a survey. The link in its address is the key to the ticket
+// or the invitation, so the page is kept out of caches, search engines
+// and other sites' Referer headers, and may not be framed.
 func customerPage(status int, page string) Response {
 	resp := HTML(status, page)
 	resp.Headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

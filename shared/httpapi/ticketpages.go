@@ -11,10 +11,15 @@ import (
 // keyboard and a screen reader, and complete without JavaScript. Only
 // what the requester may read is given to the templates.
 
-var _ = template.Must(pages.New("customer-head").Parse(`<!doctype html>
+// customer-open begins every customer page: its language, its width on a
+// phone, and that it is neither indexed nor a referrer; customer-head
+// closes the head with the pages' common style.
+var _ = template.Must(pages.New("customer-open").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">
-<title>{{.}}</title><style>
+<title>{{.}}</title>`))
+
+var _ = template.Must(pages.New("customer-css").Parse(`
 body{font:1.05rem/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2733;background:#f4f6f8}
 main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem 3rem}
 h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 .75rem;overflow-wrap:anywhere}
@@ -38,7 +43,9 @@ button:hover{background:#1e40af}
 a{color:#1d4ed8}
 :focus-visible{outline:3px solid #b45309;outline-offset:2px}
 .small{font-size:.95rem;color:#3d4955;margin-top:2rem}
-</style></head>`))
+`))
+
+var _ = template.Must(pages.New("customer-head").Parse(`{{template "customer-open" .}}<style>{{template "customer-css"}}</style></head>`))
 
 var _ = template.Must(pages.New("ticket").Parse(`{{template "customer-head" (print .Subject " — your request")}}
 <body><main>

@@ -25,6 +25,7 @@ func DefaultRegistry() Registry {
 		HTTP: map[string]func(app.Deps) app.HTTPHandler{
 			"leads":     app.Leads,
 			"tickets":   app.Tickets,
+			"surveys":   app.Surveys,
 			"followups": app.Followups,
 			"staff":     app.Staff,
 		},

@@ -25,6 +25,7 @@ func Leads(d Deps) HTTPHandler {
 		TimeZone:        d.Config.TimeZone,
 		Followups:       &dynamo.FollowupStore{Client: d.DynamoDB, Table: d.Config.TableName},
 		Tickets:         &dynamo.TicketStore{Client: d.DynamoDB, Table: d.Config.TableName},
+		Surveys:         &dynamo.SurveyStore{Client: d.DynamoDB, Table: d.Config.TableName},
 	}
 	api.DecorateCORS(h.CORS)
 	h.Register(api)

@@ -326,3 +326,47 @@ func TestACustomersRecordShowsTheirSurveyAnswers(t *testing.T) {
 		t.Errorf("the customer's answer: %v", got)
 	}
 }
+
+// What each surveys route costs in DynamoDB requests: the page one read,
+// an answer a read and one transaction, results the same for one answer
+// as for twenty-five, and the refusals nothing at all.
+func TestWhatEachSurveyRouteCosts(t *testing.T) {
+	a := newSurveysAPI(t)
+	_, tok := a.invite("ada@example.com", survey.NPS)
+	cost := func(name string, do func()) (requests, writes int) {
+		t.Helper()
+		a.calls.Reset()
+		do()
+		c := a.calls.Cost()
+		t.Logf("%-28s %v (%.1f RCU, %.1f WCU)", name, c.Requests, c.RCU, c.WCU)
+		return c.Total(), a.writes()
+	}
+	for _, c := range []struct {
+		name             string
+		requests, writes int
+		do               func()
+	}{
+		{"GET /s/{token}", 1, 0, func() { a.surveyPage(tok, map[string]string{"score": "9"}) }},
+		{"GET /s/{token} forged", 0, 0, func() { a.surveyPage(tok[:len(tok)-2]+"AA", nil) }},
+		{"POST /s/{token}", 2, 1, func() { a.answered(tok, url.Values{"nps": {"9"}}) }},
+		{"POST /s/{token} again", 1, 0, func() { a.postAnswer(tok, url.Values{"nps": {"9"}}) }},
+		{"GET /s/{token}/unsubscribe", 1, 0, func() { a.unsubscribePage(tok) }},
+	} {
+		if requests, writes := cost(c.name, c.do); requests != c.requests || writes != c.writes {
+			t.Errorf("%s: %d requests, %d writes; want %d, %d", c.name, requests, writes, c.requests, c.writes)
+		}
+	}
+	week := map[string]string{"question": "nps", "period": "2026-W48"}
+	few, _ := cost("results, 1 answer", func() { a.results(week) })
+	for i := range 24 {
+		a.answerAt(monday.Add(time.Duration(i)*time.Hour), "p"+strconv.Itoa(i)+"@example.com", survey.NPS, i%11, "")
+	}
+	many, _ := cost("results, 25 answers", func() {
+		if r := a.results(week); r["answers"] != float64(25) {
+			t.Errorf("results: %v", r)
+		}
+	})
+	if few != many {
+		t.Errorf("results cost %d requests for 1 answer and %d for 25", few, many)
+	}
+}

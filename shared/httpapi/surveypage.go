@@ -23,8 +23,8 @@ import (
 // page's form posts the answer; a second answer, from a double click or
 // another device, is thanked again and changes nothing.
 
-// SurveyPagePath is where an invitation's page lives, before its token.
-const SurveyPagePath = "/s/"
+// surveyPagePath is where an invitation's page lives, before its token.
+const surveyPagePath = "/s/"
 
 // page shows the invitation's questions. ?score=N chooses N for the first
 // question in advance, as the invitation email's one-click links ask;
@@ -95,7 +95,7 @@ func (h *Surveys) answer(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	resp := Redirect(SurveyPagePath + tok + "?answered=1")
+	resp := Redirect(surveyPagePath + tok + "?answered=1")
 	privatePage(resp.Headers)
 	return resp, nil
 }

@@ -113,7 +113,7 @@ type surveyThanks struct {
 }
 
 // Unsubscribe is the path of the unsubscribe page.
-func (t surveyThanks) Unsubscribe() string { return SurveyPagePath + t.Token + "/unsubscribe" }
+func (t surveyThanks) Unsubscribe() string { return surveyPagePath + t.Token + "/unsubscribe" }
 
 // surveyPageData is what the survey page shows.
 type surveyPageData struct {
@@ -160,7 +160,7 @@ type surveyChoice struct {
 func (h *Surveys) pageData(inv survey.Invitation, tok string, chosen surveyAnswerInput, e *crm.Error) surveyPageData {
 	d := surveyPageData{
 		Heading: "A quick question", Intro: "It takes a few seconds. Choose your answer, then press the button to send it.",
-		Action: SurveyPagePath + tok, Unsubscribe: surveyThanks{Token: tok}.Unsubscribe(),
+		Action: surveyPagePath + tok, Unsubscribe: surveyThanks{Token: tok}.Unsubscribe(),
 		CommentPrompt: survey.CommentPrompt, Comment: chosen.Comment, MaxComment: survey.MaxComment,
 	}
 	if len(inv.Questions) > 1 {

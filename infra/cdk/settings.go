@@ -32,6 +32,7 @@ const (
 	CtxCheckInAfter        = "rapport:checkInAfter"         // Go duration, e.g. 720h
 	CtxFollowupOverdue     = "rapport:followupOverdueAfter" // Go duration, e.g. 24h
 	CtxSalesQueueEmail     = "rapport:salesQueueEmail"      // shared inbox for unassigned follow-ups' reminders
+	CtxOrgName             = "rapport:orgName"              // the company's name, as surveys ask "How likely … recommend <name>"
 	CtxSLAPolicies         = "rapport:slaPolicies"          // ticket SLA targets, e.g. "urgent=1h/4h,high=4h/1d"
 	CtxTicketCloseAfter    = "rapport:ticketCloseAfter"     // Go duration, e.g. 96h
 	CtxTicketReopenWithin  = "rapport:ticketReopenWithin"   // Go duration, e.g. 168h
@@ -64,6 +65,7 @@ type Settings struct {
 	CheckInAfter        string
 	FollowupOverdue     string
 	SalesQueueEmail     string
+	OrgName             string
 	SLAPolicies         string
 	TicketCloseAfter    string
 	TicketReopenWithin  string
@@ -129,6 +131,7 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 		{CtxCheckInAfter, &s.CheckInAfter, config.DefaultCheckInAfter.String()},
 		{CtxFollowupOverdue, &s.FollowupOverdue, config.DefaultOverdueAfter.String()},
 		{CtxSalesQueueEmail, &s.SalesQueueEmail, ""},
+		{CtxOrgName, &s.OrgName, ""},
 		{CtxSLAPolicies, &s.SLAPolicies, sla.DefaultPoliciesString},
 		{CtxTicketCloseAfter, &s.TicketCloseAfter, config.DefaultCloseAfter.String()},
 		{CtxTicketReopenWithin, &s.TicketReopenWithin, config.DefaultReopenWithin.String()},
@@ -176,6 +179,7 @@ var contextKeys = map[string]string{
 	"CHECK_IN_AFTER":         CtxCheckInAfter,
 	"FOLLOWUP_OVERDUE_AFTER": CtxFollowupOverdue,
 	"SALES_QUEUE_EMAIL":      CtxSalesQueueEmail,
+	"ORG_NAME":               CtxOrgName,
 	"SLA_POLICIES":           CtxSLAPolicies,
 	"TICKET_CLOSE_AFTER":     CtxTicketCloseAfter,
 	"TICKET_REOPEN_WITHIN":   CtxTicketReopenWithin,
@@ -238,6 +242,7 @@ func (s Settings) Environment(tableName, busName string) map[string]string {
 		"CHECK_IN_AFTER":         s.CheckInAfter,
 		"FOLLOWUP_OVERDUE_AFTER": s.FollowupOverdue,
 		"SALES_QUEUE_EMAIL":      s.SalesQueueEmail,
+		"ORG_NAME":               s.OrgName,
 		"SLA_POLICIES":           s.SLAPolicies,
 		"TICKET_CLOSE_AFTER":     s.TicketCloseAfter,
 		"TICKET_REOPEN_WITHIN":   s.TicketReopenWithin,

@@ -44,11 +44,10 @@ const (
 	// deadline). A clock is counted once, as met or as breached: once
 	// its breach fires, every later event reports it breached.
 	SLABreached Counter = "sla_breached"
-	// SurveyInvitationsSent: +1 per survey invitation sent (survey
-	// invitation events, to come), at sending.
+	// SurveyInvitationsSent: +1 per survey.invited, at sent_at.
 	SurveyInvitationsSent Counter = "survey_invitations_sent"
-	// SurveyResponses: +1 per survey response submitted, however many
-	// questions it answers, at submission.
+	// SurveyResponses: +1 per survey.responded, however many questions it
+	// answers, at answered_at.
 	SurveyResponses Counter = "survey_responses"
 	// FollowUpsDue: +1 per follow-up task, in the period of its due time,
 	// once it is completed or first becomes overdue (task events, to

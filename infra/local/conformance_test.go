@@ -27,6 +27,7 @@ import (
 	"github.com/rapportcrm/rapport/shared/dynamo/dynamotest"
 	"github.com/rapportcrm/rapport/shared/httpapi"
 	"github.com/rapportcrm/rapport/shared/httpapi/openapitest"
+	"github.com/rapportcrm/rapport/shared/links"
 )
 
 func TestMain(m *testing.M) {
@@ -57,17 +58,42 @@ func conformingHandlers(t *testing.T, db dynamo.API, table string) map[string]ap
 		}
 		handlers[r.Function] = build(app.Deps{
 			Config: cfg, DynamoDB: db, Now: func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) },
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Links: testKeys,
 		})
 	}
 	return handlers
 }
 
-// conformanceRequest is what one case sends to one route.
+// testKeys signs the customers' links the conformance cases follow.
+var testKeys = func() *links.Keyring {
+	key, err := links.GenerateKey("k1")
+	if err != nil {
+		panic(err)
+	}
+	keys, err := links.NewKeyring(key)
+	if err != nil {
+		panic(err)
+	}
+	return keys
+}()
+
+// signed returns a link token for the well-formed id every case uses.
+func signed(p links.Purpose) string {
+	tok, err := testKeys.Sign(p, "01JZZZZZZZZZZZZZZZZZZZZZZZ", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}
+
+// conformanceRequest is what one case sends to one route. token, when
+// set, is the {token} path parameter; every other parameter is a
+// well-formed id.
 type conformanceRequest struct {
 	query   map[string]string
 	headers map[string]string
 	body    string
+	token   string
 }
 
 // send calls route r's handler as the gateway would, as an admin on staff
@@ -90,6 +116,9 @@ func send(t *testing.T, h app.HTTPHandler, r manifest.Route, c conformanceReques
 			ev.PathParameters = map[string]string{}
 		}
 		ev.PathParameters[strings.TrimSuffix(m[1], "+")] = "01JZZZZZZZZZZZZZZZZZZZZZZZ"
+	}
+	if c.token != "" {
+		ev.PathParameters["token"] = c.token
 	}
 	if r.Role != manifest.Public {
 		ev.RequestContext.Authorizer = &lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{
@@ -232,6 +261,10 @@ var samples = map[string]conformanceRequest{
 	"POST /leads/{id}/activities": {headers: map[string]string{"Content-Type": "application/json"}, body: `{"type":"call","note":"x"}`},
 	"POST /leads/{id}/convert": {headers: map[string]string{"Content-Type": "application/json"},
 		body: `{"deal_value":"10.00","currency":"EUR"}`},
+	"GET /t/{token}":             {token: signed(links.Ticket)},
+	"GET /s/{token}":             {token: signed(links.Survey)},
+	"GET /s/{token}/unsubscribe": {token: signed(links.Survey)},
+	"GET /surveys/results":       {query: map[string]string{"question": "nps"}},
 }
 
 // TestEveryRouteAsksForARetryWhenTheTableIsThrottled: with every DynamoDB

@@ -45,7 +45,7 @@ export async function startStack(env = {}) {
     check();
   });
   s.count = (re) => (s.log.match(new RegExp(re, 'g')) || []).length;
-  s.token = (role) => execFileSync(bin, ['token', '-role', role, '-data', data], { encoding: 'utf8' }).trim();
+  s.token = (role) => execFileSync(bin, ['token', '-role', role, '-data', data, '-url', s.baseURL], { encoding: 'utf8' }).trim();
   // advance moves a frozen clock on, as make -s clock ADVANCE=… does, and
   // returns once everything that fell due has been handled.
   s.advance = (d) => execFileSync(bin, ['clock', '-advance', d, '-url', s.baseURL], { encoding: 'utf8' }).trim();

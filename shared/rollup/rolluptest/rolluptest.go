@@ -105,7 +105,8 @@ type Key struct {
 }
 
 // Oracle adds up what envs contribute, in order, the way the store must:
-// each event id once, and each Once key for its first event only. It
+// each event id once (the first event under it that adds anything), and
+// each Once key for its first event only. It
 // returns the rollup of each scope and day touched.
 func Oracle(envs []events.Envelope, zone *time.Location) (map[Key]*scorecard.Rollup, error) {
 	out := map[Key]*scorecard.Rollup{}
@@ -114,11 +115,12 @@ func Oracle(envs []events.Envelope, zone *time.Location) (map[Key]*scorecard.Rol
 		if seen[env.ID] {
 			continue
 		}
-		seen[env.ID] = true
 		cs, err := rollup.Contributions(env, zone)
 		if err != nil {
 			return nil, err
 		}
+		// An event that adds nothing leaves no mark.
+		seen[env.ID] = len(cs) > 0
 		if len(cs) > 0 && cs[0].Once != "" {
 			if once[cs[0].Once] {
 				continue

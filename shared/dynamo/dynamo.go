@@ -26,6 +26,9 @@
 //	SURVEY#<id>            ANSWER[#<question>]       its one answer, and a copy for each further question answered
 //	SURVEYPERSON#<hash>    PERSON                    a person's opt-out and the invitation holding their quiet period
 //	SURVEYTALLY#<yyyy-mm>  <day>#<q or sent>#<n>     a day's survey answers per score and responses, or invitations sent, in shard n
+//	ROLLUP#<scope>#<month> <day>#<family>#…          a day's rollup for the organisation or a team, sharded (rollup_items.go)
+//	ROLLUPSEEN#<event id>  ROLLUPSEEN                an event counted in the rollups, until expires_at
+//	ROLLUPONCE#<key>       ROLLUPONCE                a thing counted once however many events report it (followup#<id>)
 package dynamo
 
 import (

@@ -60,6 +60,19 @@ func (a *API) Handle(r manifest.Route, h HandlerFunc) {
 	a.routes[r.Key()] = route{Route: r, handler: h}
 }
 
+// HandleAll binds each of function's manifest routes to its handler in
+// handlers, by route key. It panics when a route has no handler, so a route
+// added to the manifest cannot go unserved.
+func (a *API) HandleAll(function string, handlers map[string]HandlerFunc) {
+	for _, r := range manifest.RoutesOf(function) {
+		fn, ok := handlers[r.Key()]
+		if !ok {
+			panic("no handler for route " + r.Key())
+		}
+		a.Handle(r, fn)
+	}
+}
+
 // DecorateCORS makes every answer on a public route carry c's allowance for
 // a listed origin.
 func (a *API) DecorateCORS(c CORS) { a.cors = &c }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/followup"
 )
 
@@ -26,13 +25,7 @@ func (h *Followups) Register(api *API) {
 		"GET /followups/{id}":   h.get,
 		"PATCH /followups/{id}": h.update,
 	}
-	for _, r := range manifest.RoutesOf("followups") {
-		fn, ok := handlers[r.Key()]
-		if !ok {
-			panic("no handler for route " + r.Key())
-		}
-		api.Handle(r, fn)
-	}
+	api.HandleAll("followups", handlers)
 }
 
 // dueJSON is how a request says when a task falls due.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/followup"
 )
@@ -44,13 +43,7 @@ func (h *Leads) Register(api *API) {
 		"POST /leads/{id}/convert":    h.convert,
 		"GET /customers/{id}":         h.customer,
 	}
-	for _, r := range manifest.RoutesOf("leads") {
-		fn, ok := handlers[r.Key()]
-		if !ok {
-			panic("no handler for route " + r.Key())
-		}
-		api.Handle(r, fn)
-	}
+	api.HandleAll("leads", handlers)
 }
 
 func (h *Leads) preflight(_ context.Context, r *Request) (Response, error) {

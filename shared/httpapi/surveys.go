@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/links"
 	"github.com/rapportcrm/rapport/shared/period"
@@ -41,13 +40,7 @@ func (h *Surveys) Register(api *API) {
 		"GET /s/{token}/unsubscribe":  h.unsubscribePage,
 		"POST /s/{token}/unsubscribe": h.unsubscribe,
 	}
-	for _, r := range manifest.RoutesOf("surveys") {
-		fn, ok := handlers[r.Key()]
-		if !ok {
-			panic("no handler for route " + r.Key())
-		}
-		api.Handle(r, fn)
-	}
+	api.HandleAll("surveys", handlers)
 }
 
 // invite sends an invitation at once, to a customer or an address. A

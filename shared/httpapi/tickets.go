@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/links"
 	"github.com/rapportcrm/rapport/shared/sla"
@@ -44,13 +43,7 @@ func (h *Tickets) Register(api *API) {
 		"GET /t/{token}":             h.page,
 		"POST /t/{token}":            h.answer,
 	}
-	for _, r := range manifest.RoutesOf("tickets") {
-		fn, ok := handlers[r.Key()]
-		if !ok {
-			panic("no handler for route " + r.Key())
-		}
-		api.Handle(r, fn)
-	}
+	api.HandleAll("tickets", handlers)
 }
 
 func (h *Tickets) preflight(_ context.Context, r *Request) (Response, error) {

@@ -64,7 +64,11 @@ func (h *Surveys) page(ctx context.Context, r *Request) (Response, error) {
 // again (422) with each error beside its field and what was chosen kept,
 // and writes nothing.
 func (h *Surveys) answer(ctx context.Context, r *Request) (Response, error) {
+	mt, params := r.MediaType()
 	tok, id, refusal, ok := h.verify(r, false)
+	if !ok && isJSON(mt) {
+		return linkProblem(refusal.StatusCode), nil
+	}
 	if !ok {
 		return refusal, nil
 	}
@@ -76,10 +80,12 @@ func (h *Surveys) answer(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	mt, params := r.MediaType()
 	in, err := surveyForm.parse(mt, params, body)
 	if err != nil {
 		return Response{}, err
+	}
+	if isJSON(mt) {
+		return h.answerJSON(ctx, id, in)
 	}
 	_, err = h.Service.Answer(ctx, id, in.values())
 	var e *crm.Error
@@ -98,6 +104,43 @@ func (h *Surveys) answer(ctx context.Context, r *Request) (Response, error) {
 	resp := Redirect(surveyPagePath + tok + "?answered=1")
 	privatePage(resp.Headers)
 	return resp, nil
+}
+
+// answerJSON records an answer a script sent as JSON, such as a
+// company's own survey widget: 201 when recorded, 200 when the invitation
+// was answered before (counted once either way), problem+json otherwise.
+func (h *Surveys) answerJSON(ctx context.Context, id string, in surveyAnswerInput) (Response, error) {
+	_, err := h.Service.Answer(ctx, id, in.values())
+	switch {
+	case err == nil:
+		return privateJSON(http.StatusCreated, "answered"), nil
+	case errors.Is(err, survey.ErrAnswered):
+		return privateJSON(http.StatusOK, "already_answered"), nil
+	}
+	if resp, ok := closedPage(err); ok {
+		return linkProblem(resp.StatusCode), nil
+	}
+	return Response{}, err
+}
+
+func privateJSON(status int, answer string) Response {
+	resp := JSON(status, map[string]string{"status": answer})
+	privatePage(resp.Headers)
+	return resp
+}
+
+// linkProblem is the problem+json of a survey link that takes no answer:
+// 404 for one that does not work, 410 for one that expired. Like the
+// pages, it says nothing of the invitation.
+func linkProblem(status int) Response {
+	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status,
+		Code: crm.ENOTFOUND, Detail: "this survey link does not work"}
+	if status == http.StatusGone {
+		p.Code, p.Detail = "expired", "this survey link has expired"
+	}
+	resp := Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: mustJSON(p)}
+	privatePage(resp.Headers)
+	return resp
 }
 
 // formAgain shows invitation id's page again with status, the choices

@@ -359,3 +359,30 @@ func problemReason(t *testing.T, body string) string {
 	}
 	return errs[0].(map[string]any)["reason"].(string)
 }
+
+// A script may answer with JSON: 201 once, 200 "already_answered" after,
+// problem+json naming the field for a bad score and for a forged link.
+func TestAScriptAnswersWithJSON(t *testing.T) {
+	a := newSurveysAPI(t)
+	_, tok := a.invite("ada@example.com", survey.NPS)
+	post := func(token, body string) lambdaevents.APIGatewayV2HTTPResponse {
+		return a.do(req{route: "POST /s/{token}", path: map[string]string{"token": token},
+			headers: map[string]string{"Content-Type": "application/json", "Accept": "application/json"}, body: body})
+	}
+	if bad := post(tok, `{"nps":11}`); bad.StatusCode != 422 || problemField(t, bad.Body) != "nps" {
+		t.Fatalf("a score off the scale: %d %s", bad.StatusCode, bad.Body)
+	}
+	if resp := post(tok, `{"nps":9,"comment":"Great"}`); resp.StatusCode != 201 || !strings.Contains(resp.Body, `"answered"`) {
+		t.Fatalf("the answer: %d %s", resp.StatusCode, resp.Body)
+	}
+	if again := post(tok, `{"nps":3}`); again.StatusCode != 200 || !strings.Contains(again.Body, `"already_answered"`) {
+		t.Fatalf("the answer again: %d %s", again.StatusCode, again.Body)
+	}
+	forged := tok[:len(tok)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(tok, "A")]
+	if resp := post(forged, `{"nps":9}`); resp.StatusCode != 404 || resp.Headers["Content-Type"] != "application/problem+json" {
+		t.Fatalf("a forged link: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	if r := a.results(map[string]string{"question": "nps"}); r["responses"] != float64(1) || r["score"] != float64(100) {
+		t.Errorf("results: %v", r)
+	}
+}

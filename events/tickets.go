@@ -113,6 +113,9 @@ type TicketReplied struct {
 	FirstResponseSeconds int64  `json:"first_response_seconds,omitempty"`
 	// RepliedAt is when the message was written.
 	RepliedAt time.Time `json:"replied_at"`
+	// Solved is true for a staff reply sent with status solved: the reply
+	// and the solve are one change (and ticket.solved names the reply).
+	Solved bool `json:"solved,omitempty"`
 }
 
 // EventSource implements Detail.
@@ -134,6 +137,9 @@ type TicketSolved struct {
 	Resolution           SLAClock `json:"resolution"`
 	// Reopened counts the times the ticket was reopened before.
 	Reopened int `json:"reopened"`
+	// ReplyID names the public staff reply the ticket was solved with, in
+	// the same change; empty for a solve on its own.
+	ReplyID string `json:"reply_id,omitempty"`
 }
 
 // EventSource implements Detail.

@@ -270,6 +270,14 @@ func (d *desk) reply(t *testing.T, id, body string, public bool) {
 	}
 }
 
+// replyWith replies in public and moves the ticket to status at once.
+func (d *desk) replyWith(t *testing.T, id, body, status string) {
+	t.Helper()
+	if _, _, err := d.tickets.Reply(context.Background(), "agent-1", id, ticket.Reply{Body: body, Public: true, Status: &status}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var pageLink = regexp.MustCompile(`https://crm\.example\.com/t/([A-Za-z0-9_-]+)`)
 
 // checkLink finds the requester's link in m and checks that the keyring
@@ -376,6 +384,20 @@ func TestTicketMailToTheRequesterAndTheOwner(t *testing.T) {
 	if again := d.redeliver(t); len(again) != 0 {
 		t.Fatalf("redelivering every event mailed %v again", recipients(again))
 	}
+
+	// Reopened by the customer, then answered and solved in one reply:
+	// one mail, the reply, saying it is solved.
+	if _, err := d.tickets.CustomerAnswer(context.Background(), id, "Still wrong."); err != nil {
+		t.Fatal(err)
+	}
+	d.flush(t)
+	d.now = d.now.Add(time.Hour)
+	d.replyWith(t, id, "Corrected again, and refunded.", "solved")
+	both := d.flush(t)
+	if len(both) != 1 || both[0].To[0] != "grace@example.com" {
+		t.Fatalf("a reply that solves: %v, want one mail to the requester", recipients(both))
+	}
+	mustContain(t, "the solving reply", both[0].Text, "Corrected again, and refunded.", "We consider your request solved", "within 7 days")
 }
 
 // A customer's answer on an unassigned ticket goes to the managers.

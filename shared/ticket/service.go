@@ -332,6 +332,8 @@ type edit struct {
 	now     time.Time
 	actor   string
 	by      string // "staff" or "customer", for reopen events
+	// replyID is the public staff reply made in the same change, if any.
+	replyID string
 	changes []string
 	entries []Entry
 	events  []events.Envelope
@@ -479,7 +481,8 @@ func (s *Service) changeEvents(c *edit) ([]events.Envelope, error) {
 		switch {
 		case t.Status == StatusSolved:
 			out = append(out, events.TicketSolved{Metadata: s.meta(now), Ticket: describe(t), SolvedAt: now,
-				FirstResponseStopped: unanswered, FirstResponse: frEv, Resolution: resEv, Reopened: t.Reopened})
+				FirstResponseStopped: unanswered, FirstResponse: frEv, Resolution: resEv, Reopened: t.Reopened,
+				ReplyID: c.replyID})
 		case t.Status == StatusClosed:
 			solved := *t.SolvedAt
 			out = append(out, events.TicketClosed{Metadata: s.meta(now), Ticket: describe(t),
@@ -595,6 +598,9 @@ func (s *Service) Reply(ctx context.Context, actor, id string, r Reply) (Entry, 
 		}
 		replied := events.TicketReplied{Metadata: s.meta(c.now), Ticket: describe(c.t), ReplyID: entry.ID,
 			By: "staff", Public: r.Public, FirstResponse: first, RepliedAt: c.now}
+		if r.Public && c.t.Status == StatusSolved && t.Status != StatusSolved {
+			replied.Solved, c.replyID = true, entry.ID
+		}
 		if first {
 			fr, _ := s.Rules.Snapshots(c.t, c.now)
 			replied.FirstResponseSLA = outcome(c.t, sla.FirstResponse, fr, c.now).Status

@@ -114,6 +114,11 @@ func (n *Notifier) Replied(ctx context.Context, e events.TicketReplied) error {
 		return nil
 	}
 	data := requesterData{Body: entry.Body}
+	if e.Solved && t.SolvedAt != nil {
+		// The reply solved the ticket: it says so, and no solve mail
+		// follows.
+		data.Within, data.Until = n.reopenWindow(*t.SolvedAt)
+	}
 	if r, err := n.Staff.Recipient(ctx, entry.Author); err == nil {
 		data.From = r.Name
 	} else if !gone(err) {
@@ -124,7 +129,11 @@ func (n *Notifier) Replied(ctx context.Context, e events.TicketReplied) error {
 
 // Solved tells the requester their ticket is solved and how long their
 // answer reopens it, unless it was reopened since.
+// A solve that came with a public reply was said in the reply's mail.
 func (n *Notifier) Solved(ctx context.Context, e events.TicketSolved) error {
+	if e.ReplyID != "" {
+		return nil
+	}
 	t, err := n.Tickets.Ticket(ctx, e.TicketID)
 	if err != nil || t.Requester.Email == "" {
 		return ignoreGone(err)
@@ -132,12 +141,19 @@ func (n *Notifier) Solved(ctx context.Context, e events.TicketSolved) error {
 	if t.Status != ticket.StatusSolved || t.SolvedAt == nil || !t.SolvedAt.Equal(e.SolvedAt) {
 		return nil
 	}
-	within := n.ReopenWithin
-	if within <= 0 {
-		within = ticket.DefaultReopenWithin
-	}
-	data := requesterData{Within: span(within), Until: longTime(e.SolvedAt.Add(within), n.OrgZone)}
+	data := requesterData{}
+	data.Within, data.Until = n.reopenWindow(e.SolvedAt)
 	return n.toRequester(ctx, "solved", e.EventID, t, data)
+}
+
+// reopenWindow says, for the requester, how long after a solve at
+// solvedAt their answer reopens the ticket, and until when.
+func (n *Notifier) reopenWindow(solvedAt time.Time) (within, until string) {
+	w := n.ReopenWithin
+	if w <= 0 {
+		w = ticket.DefaultReopenWithin
+	}
+	return span(w), longTime(solvedAt.Add(w), n.OrgZone)
 }
 
 // entryOf finds entry id in a timeline.

@@ -120,34 +120,19 @@ func clockEvent(s sla.Snapshot) events.SLAClock {
 	return out
 }
 
-// NextDeadline returns the earliest deadline among t's running clocks that
-// have not stopped, or zero when none runs: what the ticket list sorts by.
-func (r Rules) NextDeadline(t Ticket) time.Time {
-	if !t.Status.Active() {
-		return time.Time{}
-	}
-	c := r.Clocks(t)
-	var next time.Time
-	for _, k := range []sla.Kind{sla.FirstResponse, sla.Resolution} {
-		clock := c.Of(k)
-		if !clock.StoppedAt().IsZero() {
-			continue
-		}
-		d := clock.Due(sla.Breach)
-		if d.IsZero() {
-			continue
-		}
-		if next.IsZero() || d.Before(next) {
-			next = d
-		}
-	}
-	return next
-}
+// NextDeadline returns the earliest deadline among t's clocks that have
+// not stopped, or zero when none runs: what the ticket list sorts by.
+func (r Rules) NextDeadline(t Ticket) time.Time { return r.earliest(t, sla.Breach) }
 
-// WarningAt returns the earliest warning instant among t's running clocks
-// that have not stopped, or zero: a ticket past it and before its deadline
-// is at risk.
-func (r Rules) WarningAt(t Ticket) time.Time {
+// WarningAt returns the earliest warning instant among t's clocks that
+// have not stopped, or zero: a ticket past it and before its deadline is
+// at risk.
+func (r Rules) WarningAt(t Ticket) time.Time { return r.earliest(t, sla.Warning) }
+
+// earliest returns the earliest instant stage falls due among the clocks
+// of an active ticket that have not stopped. A clock stopped after its
+// warning still has it (Due), but puts the ticket at risk no more.
+func (r Rules) earliest(t Ticket, stage sla.Stage) time.Time {
 	if !t.Status.Active() {
 		return time.Time{}
 	}
@@ -156,11 +141,9 @@ func (r Rules) WarningAt(t Ticket) time.Time {
 	for _, k := range []sla.Kind{sla.FirstResponse, sla.Resolution} {
 		clock := c.Of(k)
 		if !clock.StoppedAt().IsZero() {
-			// A clock stopped after its warning still has it (Due), but
-			// puts the ticket at risk no more.
 			continue
 		}
-		if d := clock.Due(sla.Warning); !d.IsZero() && (first.IsZero() || d.Before(first)) {
+		if d := clock.Due(stage); !d.IsZero() && (first.IsZero() || d.Before(first)) {
 			first = d
 		}
 	}

@@ -71,16 +71,16 @@ func TestStreamSource(t *testing.T) {
 func TestRule(t *testing.T) {
 	tpl := sampleTemplate()
 	bus := tpl.ofType("AWS::Events::EventBus")[0]
-	kpis := tpl.function(t, "kpis")
+	scorer := tpl.function(t, "scorer")
 	dlq := tpl.one(t, "AWS::SQS::Queue", "EventDeadLetterQueue")
-	rule := tpl.one(t, "AWS::Events::Rule", "KpisLeadsRule")
+	rule := tpl.one(t, "AWS::Events::Rule", "ScorerLeadsRule")
 	check(t, func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
 			"EventBusName": ref(bus),
 			"EventPattern": map[string]any{"source": []any{"rapport.leads"}, "detail-type": []any{"lead.captured", "lead.converted"}},
 			"State":        "ENABLED",
 			"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
-				"Arn":              getAtt(kpis, "Arn"),
+				"Arn":              getAtt(scorer, "Arn"),
 				"DeadLetterConfig": map[string]any{"Arn": getAtt(dlq, "Arn")},
 				"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
 			})},
@@ -90,7 +90,7 @@ func TestRule(t *testing.T) {
 	check(t, func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
 			"Action":       "lambda:InvokeFunction",
-			"FunctionName": getAtt(kpis, "Arn"),
+			"FunctionName": getAtt(scorer, "Arn"),
 			"Principal":    "events.amazonaws.com",
 			"SourceArn":    getAtt(rule, "Arn"),
 		})
@@ -109,7 +109,7 @@ func TestRule(t *testing.T) {
 	// A failed asynchronous invocation is retried, then dead-lettered.
 	check(t, func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), map[string]any{
-			"FunctionName":         ref(kpis),
+			"FunctionName":         ref(scorer),
 			"MaximumRetryAttempts": 2,
 			"DestinationConfig":    map[string]any{"OnFailure": map[string]any{"Destination": getAtt(dlq, "Arn")}},
 		})

@@ -73,14 +73,14 @@ var testContext = map[string]any{
 func sampleManifest() *Manifest {
 	m := DefaultManifest()
 	m.Functions = append(slices.Clone(m.Functions),
-		manifest.Function{Name: "kpis", Kind: manifest.Event, Description: "KPI rollups", Table: manifest.ReadTable},
+		manifest.Function{Name: "scorer", Kind: manifest.Event, Description: "Scorecards", Table: manifest.ReadTable},
 		manifest.Function{Name: "mailer", Kind: manifest.Event, Description: "Weekly report", SendEmail: true},
 	)
-	m.Rules = []manifest.Rule{{Name: "kpis-leads", Source: "rapport.leads", DetailTypes: []string{"lead.captured", "lead.converted"}, Function: "kpis"}}
+	m.Rules = []manifest.Rule{{Name: "scorer-leads", Source: "rapport.leads", DetailTypes: []string{"lead.captured", "lead.converted"}, Function: "scorer"}}
 	m.Schedules = []manifest.Schedule{
 		{Name: "weekly-report", Expression: "cron(0 6 ? * MON *)", Function: "mailer", DetailType: "report.weekly"},
 		// like the reminders sweep: every minute, so its silence pages someone
-		{Name: "sample-sweep", Expression: "rate(1 minute)", Function: "kpis", DetailType: "sample.sweep"},
+		{Name: "sample-sweep", Expression: "rate(1 minute)", Function: "scorer", DetailType: "sample.sweep"},
 	}
 	return &m
 }

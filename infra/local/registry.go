@@ -34,6 +34,7 @@ func DefaultRegistry() Registry {
 		},
 		Event: map[string]func(app.Deps) app.EventHandler{
 			"reminders": app.Reminders,
+			"kpis":      app.KPIs,
 		},
 	}
 }

@@ -7,6 +7,8 @@
 // timers. A route therefore cannot exist in one and not in the other.
 package manifest
 
+import "github.com/rapportcrm/rapport/events"
+
 // Role names a staff role carried in the token's groups claim. Roles are
 // ordered: a manager may do what an agent may, an admin what a manager may.
 type Role string
@@ -153,6 +155,12 @@ var Functions = []Function{
 		ReadsLinkKeys: true,
 	},
 	{
+		Name:        "kpis",
+		Kind:        Event,
+		Description: "Adds every event to the day rollups the scorecard is computed from, each event once.",
+		Table:       ReadWrite,
+	},
+	{
 		Name:          "relay",
 		Kind:          Stream,
 		Description:   "Publishes the events written to the table's outbox onto the event bus, once each.",
@@ -257,6 +265,29 @@ var Rules = []Rule{
 		Name: "reminders-surveys", Source: "rapport.surveys", Function: "reminders",
 		DetailTypes: []string{"survey.due", "survey.invited", "survey.responded"},
 	},
+	// The kpis function adds every event to the day rollups (docs/kpis.md,
+	// "How events are counted"): one rule per source, matching every
+	// detail type the catalogue lists for it, so a new event reaches the
+	// rollups without an edit here. Events that feed no counter cost an
+	// invocation that changes nothing.
+	allOf("kpis-leads", events.SourceLeads, "kpis"),
+	allOf("kpis-reminders", events.SourceReminders, "kpis"),
+	allOf("kpis-tickets", events.SourceTickets, "kpis"),
+	allOf("kpis-surveys", events.SourceSurveys, "kpis"),
+}
+
+// allOf returns the rule called name sending every detail type of source
+// in the event catalogue to function. Rules list detail types rather than
+// leave them out to mean "all": both hosts match on the list, and an
+// EventBridge pattern names what it matches.
+func allOf(name, source, function string) Rule {
+	r := Rule{Name: name, Source: source, Function: function}
+	for _, d := range events.Catalogue() {
+		if d.EventSource() == source {
+			r.DetailTypes = append(r.DetailTypes, d.DetailType())
+		}
+	}
+	return r
 }
 
 // SweepDetailType is the detail type of the timer sweep's schedule.

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/shared/crm"
+	"github.com/rapportcrm/rapport/shared/dynamo"
+	"github.com/rapportcrm/rapport/shared/rollup"
+)
+
+// KPIs builds the kpis function's handler for its bus rules (kpis-leads,
+// kpis-reminders, kpis-tickets, kpis-surveys): every Rapport event is
+// added to the day rollups in the organisation's time zone
+// (shared/rollup), exactly once per event id — the detail's event_id,
+// never EventBridge's id, which differs between two publications of one
+// event. A redelivered or retried event therefore changes nothing.
+//
+// An event that can never be counted — its detail unreadable, an instant
+// a counter needs missing, contributions the store refuses as EINVALID —
+// is logged by detail type and event id and dropped (nil): retrying it
+// would fail the same way until the retries ran out. Every other error is
+// returned, so the bus retries the event; the store's transaction wrote
+// all or nothing, so the retry is safe.
+func KPIs(d Deps) EventHandler {
+	store := &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now}
+	zone := d.Config.TimeZone
+	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
+		env, err := envelopeOf(ev)
+		if err != nil {
+			d.Log.ErrorContext(ctx, "event not counted: its detail is not an event", "detail_type", ev.DetailType)
+			return nil
+		}
+		cs, err := rollup.Contributions(env, zone)
+		if err != nil {
+			d.Log.ErrorContext(ctx, "event not counted: its detail lacks what its counters need", "detail_type", env.DetailType, "event_id", env.ID)
+			return nil
+		}
+		if len(cs) == 0 {
+			return nil // an event that feeds no counter
+		}
+		err = store.Apply(ctx, env.ID, cs)
+		if crm.ErrorCode(err) == crm.EINVALID {
+			d.Log.ErrorContext(ctx, "event not counted: the rollups cannot hold it", "detail_type", env.DetailType, "event_id", env.ID)
+			return nil
+		}
+		return err
+	}
+}
+
+// envelopeOf turns the event a rule delivers back into the envelope the
+// relay published: its id and instant are the detail's event_id and
+// occurred_at.
+func envelopeOf(ev lambdaevents.EventBridgeEvent) (events.Envelope, error) {
+	var meta events.Metadata
+	if err := json.Unmarshal(ev.Detail, &meta); err != nil {
+		return events.Envelope{}, err
+	}
+	at := meta.OccurredAt
+	if at.IsZero() {
+		at = ev.Time
+	}
+	return events.Envelope{ID: meta.EventID, Source: ev.Source, DetailType: ev.DetailType, Time: at.UTC(), Detail: ev.Detail}, nil
+}

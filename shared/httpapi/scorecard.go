@@ -40,6 +40,14 @@ const (
 	mediaHTML = "text/html"
 )
 
+// The years a scorecard may be asked for: from the Unix epoch, and short
+// of the last four-digit year, so that every period a card reads or links
+// to (the eight before it, the next) has a name period.Parse reads back.
+const (
+	minYear = 1970
+	maxYear = 9999
+)
+
 // card answers the scorecard of ?period= (default week) at ?at= (default
 // the current one) for ?team= (default the organisation).
 func (h *Scorecard) card(ctx context.Context, r *Request) (Response, error) {
@@ -99,6 +107,8 @@ func (h *Scorecard) query(params map[string]string) (scoring.Query, error) {
 			v.Add("at", "must be a day (2026-12-01), ISO week (2026-W48), month (2026-12) or quarter (2026-Q4)")
 		case kind != "" && p.Kind() != kind:
 			v.Add("at", "must name a "+string(kind)+", such as "+example(kind)+", to go with period="+string(kind))
+		case p.Start().In(p.Location()).Year() < minYear || p.End().In(p.Location()).Year() > maxYear:
+			v.Add("at", "must lie between "+strconv.Itoa(minYear)+" and "+strconv.Itoa(maxYear-1))
 		}
 	}
 	team, ok := scoring.CleanTeam(params["team"])

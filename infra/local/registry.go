@@ -28,6 +28,7 @@ func DefaultRegistry() Registry {
 			"surveys":   app.Surveys,
 			"followups": app.Followups,
 			"staff":     app.Staff,
+			"scorecard": app.Scorecard,
 		},
 		Stream: map[string]func(app.Deps) app.StreamHandler{
 			"relay": app.Relay,

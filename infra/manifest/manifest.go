@@ -147,6 +147,12 @@ var Functions = []Function{
 		Table:       ReadWrite,
 	},
 	{
+		Name:        "scorecard",
+		Kind:        HTTP,
+		Description: "The balanced scorecard of a day, week, month or quarter, for the organisation or a team, read from the day rollups: JSON, CSV or a page.",
+		Table:       ReadTable,
+	},
+	{
 		Name:          "reminders",
 		Kind:          Event,
 		Description:   "Sweeps the timers every minute, makes the automatic follow-up tasks, emails due reminders, daily digests and ticket mail, and closes solved tickets.",
@@ -219,6 +225,12 @@ var Routes = []Route{
 	{Method: "POST", Path: "/s/{token}/unsubscribe", Function: "surveys", Role: Public,
 		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data"},
 		Produces: []string{"text/html"}},
+
+	// The scorecard, chosen by Accept: the engine's document as JSON, one
+	// CSV row per KPI, or a page of tiles with each KPI's last periods.
+	{Method: "GET", Path: "/scorecard", Function: "scorecard", Role: Manager,
+		Query:    []string{"period", "at", "team"},
+		Produces: []string{"application/json", "text/csv", "text/html"}},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,

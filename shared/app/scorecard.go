@@ -1,0 +1,21 @@
+package app
+
+import (
+	"github.com/rapportcrm/rapport/shared/dynamo"
+	"github.com/rapportcrm/rapport/shared/httpapi"
+	"github.com/rapportcrm/rapport/shared/scoring"
+)
+
+// Scorecard builds the scorecard function's HTTP handler: the balanced
+// scorecard of a period, scored by the default catalogue from the day
+// rollups in the organisation's time zone.
+func Scorecard(d Deps) HTTPHandler {
+	api := httpapi.New(d.Log)
+	h := &httpapi.Scorecard{Service: &scoring.Service{
+		Rollups: &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now},
+		Zone:    d.Config.TimeZone,
+		Now:     d.Now,
+	}}
+	h.Register(api)
+	return api.Serve
+}

@@ -1,0 +1,293 @@
+package httpapi
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rapportcrm/rapport/shared/period"
+	"github.com/rapportcrm/rapport/shared/scorecard"
+	"github.com/rapportcrm/rapport/shared/scoring"
+)
+
+// The scorecard page for people: a tile per KPI, grouped by perspective,
+// each saying its status, value, target and trend in words (the colour
+// only repeats the words), with an inline SVG of its last periods. It has
+// no script and loads nothing, so it reads the same with JavaScript off.
+var scorecardTemplate = template.Must(template.New("scorecard").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body{font:1rem/1.5 system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
+h1{font-size:1.6rem;margin:0}h2{font-size:1.25rem;margin:2rem 0 .5rem}
+.tiles{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.75rem}
+.tile{border:2px solid #767676;border-left-width:.6rem;border-radius:.4rem;padding:.6rem .8rem;background:#fff}
+.tile h3{font-size:1rem;margin:0 0 .25rem}.tile p{margin:.15rem 0}
+.status{font-weight:700}
+.green{border-color:#1b7f3b;background:#eef8f0}.amber{border-color:#a15c00;background:#fff6e5}.red{border-color:#b3261e;background:#fdeeee}
+.value{font-size:1.3rem;font-weight:700}
+svg{display:block;margin-top:.3rem}
+nav a{margin-right:1rem}
+</style></head>
+<body>
+<header><h1>{{.Title}}</h1>
+<p>{{.Span}} ({{.Zone}}). Overall: <span class="status">{{.Score}}</span>.</p>
+<nav><a href="{{.PreviousURL}}" rel="prev">← {{.PreviousLabel}}</a><a href="{{.NextURL}}" rel="next">{{.NextLabel}} →</a></nav></header>
+<main>
+{{range .Perspectives}}<section aria-labelledby="p-{{.ID}}">
+<h2 id="p-{{.ID}}">{{.Name}}: <span class="status">{{.Score}}</span></h2>
+<ul class="tiles">
+{{range .KPIs}}<li class="tile {{.Class}}">
+<h3>{{.Name}}</h3>
+<p class="status">{{.Status}}</p>
+<p><span class="value">{{.Value}}</span> <span>target {{.Target}}</span></p>
+<p>{{.Trend}}</p>
+{{with .Spark}}<svg width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="{{.Label}}"><title>{{.Label}}</title>
+{{range .Lines}}<polyline points="{{.}}" fill="none" stroke="#1a1a1a" stroke-width="1.5"/>{{end}}
+{{range .Dots}}<circle cx="{{.X}}" cy="{{.Y}}" r="2" fill="#1a1a1a"/>{{end}}</svg>{{end}}
+</li>
+{{end}}</ul>
+</section>
+{{end}}</main>
+<footer><p>Computed {{.Computed}}. Scores run from 0 (baseline) to 100 (target): green from 80, amber from 50; a KPI with no data counts in no score.</p></footer>
+</body></html>
+`))
+
+// scorecardPageData is what the template shows, every value already in
+// words.
+type scorecardPageData struct {
+	Title, Span, Zone, Score, Computed string
+	PreviousURL, NextURL               string
+	PreviousLabel, NextLabel           string
+	Perspectives                       []perspectiveTile
+}
+
+type perspectiveTile struct {
+	ID, Name, Score string
+	KPIs            []kpiTile
+}
+
+type kpiTile struct {
+	Name, Class, Status, Value, Target, Trend string
+	Spark                                     *sparkline
+}
+
+// scorecardPage renders the card as a page.
+func scorecardPage(c scoring.Card) string {
+	kind := c.Period.Kind
+	loc, err := time.LoadLocation(c.Period.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	p, err := period.Parse(c.Period.ID, loc)
+	if err != nil {
+		panic("scorecard page: the card's own period does not parse: " + err.Error())
+	}
+	who := "the whole organisation"
+	if c.Team != nil {
+		who = "team " + *c.Team
+	}
+	d := scorecardPageData{
+		Title:         "Scorecard for " + who + ": " + periodName(p),
+		Span:          spanWords(p),
+		Zone:          c.Period.TimeZone,
+		Score:         scoreWords(c.Score, c.Status),
+		Computed:      c.ComputedAt.In(loc).Format("2 January 2006 15:04 MST"),
+		PreviousURL:   scorecardURL(p.Previous(), c.Team),
+		NextURL:       scorecardURL(p.Next(), c.Team),
+		PreviousLabel: "Previous " + string(kind),
+		NextLabel:     "Next " + string(kind),
+	}
+	for _, ps := range c.Perspectives {
+		pt := perspectiveTile{ID: string(ps.ID), Name: ps.Name, Score: scoreWords(ps.Score, ps.Status)}
+		for _, k := range ps.KPIs {
+			pt.KPIs = append(pt.KPIs, kpiTile{
+				Name:   k.Name,
+				Class:  string(k.Status),
+				Status: kpiStatusWords(k.Status, k.Score),
+				Value:  valueWords(k.Value, k.Unit, c.Currency),
+				Target: valueWords(&k.Target, k.Unit, c.Currency),
+				Trend:  trendWords(k, kind, c.Currency),
+				Spark:  sparkOf(k, c.History, c.Currency),
+			})
+		}
+		d.Perspectives = append(d.Perspectives, pt)
+	}
+	var b strings.Builder
+	if err := scorecardTemplate.Execute(&b, d); err != nil {
+		panic("render scorecard: " + err.Error()) // the template and its data are fixed
+	}
+	return b.String()
+}
+
+// scorecardURL links the page of another period for the same team.
+func scorecardURL(p period.Period, team *string) string {
+	u := "?period=" + string(p.Kind()) + "&at=" + p.ID()
+	if team != nil {
+		u += "&team=" + *team
+	}
+	return u
+}
+
+// periodName names a period for a heading: "week 2026-W48".
+func periodName(p period.Period) string { return string(p.Kind()) + " " + p.ID() }
+
+// spanWords says which days a period covers.
+func spanWords(p period.Period) string {
+	days := p.Days()
+	first, last := days[0].Start().In(p.Location()), days[len(days)-1].Start().In(p.Location())
+	if len(days) == 1 {
+		return first.Format("Monday 2 January 2006")
+	}
+	return first.Format("2 January 2006") + " to " + last.Format("2 January 2006")
+}
+
+// scoreWords says a score and its status: "72.5 of 100, amber".
+func scoreWords(score *float64, s scorecard.Status) string {
+	if score == nil {
+		return "no data"
+	}
+	return strconv.FormatFloat(*score, 'f', -1, 64) + " of 100, " + string(s)
+}
+
+// kpiStatusWords says a KPI's status in words, so colour is never the
+// only sign of it.
+func kpiStatusWords(s scorecard.Status, score *float64) string {
+	words := map[scorecard.Status]string{
+		scorecard.Green: "Green: on target", scorecard.Amber: "Amber: getting there", scorecard.Red: "Red: off target",
+	}[s]
+	if words == "" {
+		return "No data this period"
+	}
+	return words + " (score " + strconv.FormatFloat(*score, 'f', -1, 64) + ")"
+}
+
+// trendWords compares a KPI with the previous period in words.
+func trendWords(k scorecard.KPIScore, kind period.Kind, currency string) string {
+	prev := "the previous " + string(kind)
+	switch {
+	case k.Previous == nil:
+		return "No data in " + prev + " to compare."
+	case k.Trend == scorecard.NoTrend:
+		return "The previous " + string(kind) + ": " + valueWords(k.Previous, k.Unit, currency) + "."
+	}
+	word := map[scorecard.Trend]string{scorecard.Better: "Better than", scorecard.Worse: "Worse than", scorecard.Flat: "Level with"}[k.Trend]
+	return word + " " + prev + " (" + valueWords(k.Previous, k.Unit, currency) + ")."
+}
+
+// valueWords writes a value in its unit: "1,234.56 EUR", "12.5%", "3 h 5 min".
+func valueWords(v *float64, u scorecard.Unit, currency string) string {
+	if v == nil {
+		return "no data"
+	}
+	x := *v
+	switch u {
+	case scorecard.UnitMinorUnits:
+		s := grouped(x / 100)
+		if currency != "" {
+			s += " " + currency
+		}
+		return s
+	case scorecard.UnitPercent:
+		return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64) + "%"
+	case scorecard.UnitSeconds:
+		return durationWords(x)
+	case scorecard.UnitScale1To7:
+		return strconv.FormatFloat(x, 'f', 2, 64) + " of 7"
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
+}
+
+// grouped writes an amount with two decimals and thousands separated.
+func grouped(x float64) string {
+	s := strconv.FormatFloat(math.Abs(x), 'f', 2, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if x < 0 {
+		b.WriteByte('-')
+	}
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "." + frac
+}
+
+// durationWords writes seconds as a person reads a wait.
+func durationWords(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%.0f s", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%.0f min", d.Minutes())
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}
+
+// sparkline is a KPI's values over the card's history as SVG geometry:
+// a polyline per run of periods with data, a dot on each.
+type sparkline struct {
+	Width, Height int
+	Label         string
+	Lines         []string
+	Dots          []struct{ X, Y string }
+}
+
+const (
+	sparkWidth  = 160
+	sparkHeight = 36
+	sparkPad    = 3
+)
+
+// sparkOf draws k's history; nil when there is none.
+func sparkOf(k scorecard.KPIScore, history []scoring.Point, currency string) *sparkline {
+	if len(history) == 0 {
+		return nil
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	words := make([]string, len(history))
+	for i, pt := range history {
+		v := pt.Values[k.ID]
+		words[i] = pt.Period + " " + valueWords(v, k.Unit, currency)
+		if v != nil {
+			lo, hi = math.Min(lo, *v), math.Max(hi, *v)
+		}
+	}
+	s := &sparkline{Width: sparkWidth, Height: sparkHeight,
+		Label: k.Name + ", last " + strconv.Itoa(len(history)) + " periods: " + strings.Join(words, "; ")}
+	step := float64(sparkWidth-2*sparkPad) / float64(max(len(history)-1, 1))
+	var run []string
+	for i, pt := range history {
+		v := pt.Values[k.ID]
+		if v == nil {
+			s.addRun(run)
+			run = nil
+			continue
+		}
+		y := float64(sparkHeight) / 2
+		if hi > lo {
+			y = sparkPad + (hi-*v)/(hi-lo)*float64(sparkHeight-2*sparkPad)
+		}
+		x, yy := coord(sparkPad+float64(i)*step), coord(y)
+		run = append(run, x+","+yy)
+		s.Dots = append(s.Dots, struct{ X, Y string }{x, yy})
+	}
+	s.addRun(run)
+	return s
+}
+
+func (s *sparkline) addRun(run []string) {
+	if len(run) > 1 {
+		s.Lines = append(s.Lines, strings.Join(run, " "))
+	}
+}
+
+func coord(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }

@@ -217,3 +217,25 @@ func TestConcurrentPurchasesLoseNoUpdate(t *testing.T) {
 		t.Errorf("customer = %+v with %d purchases", d.Customer, len(d.Purchases))
 	}
 }
+
+// A purchase costs the same however many the customer has: a read of the
+// customer and one transaction, plus a read of the key when one is sent.
+func TestPurchaseCost(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := customerOf(t, f)
+	for i := range 30 {
+		if _, _, err := f.svc.RecordPurchase(ctx, "agent", c.ID, crm.Purchase{Amount: eur(int64(i))}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.calls.Reset()
+	if _, _, err := f.svc.RecordPurchase(ctx, "agent", c.ID, crm.Purchase{Amount: eur(1)}, "k"); err != nil {
+		t.Fatal(err)
+	}
+	cost := f.calls.Cost()
+	if cost.Requests["GetItem"] != 2 || cost.Requests["TransactWriteItems"] != 1 || cost.Total() != 3 {
+		t.Errorf("a purchase with a key after 30 others cost %+v", cost)
+	}
+	t.Logf("a purchase with an Idempotency-Key: %+v", cost)
+}

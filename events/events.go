@@ -62,7 +62,7 @@ type Envelope struct {
 // read the list, so a new detail type is added here and nowhere else.
 func Catalogue() []Detail {
 	return []Detail{
-		LeadCaptured{}, LeadUpdated{}, LeadConverted{},
+		LeadCaptured{}, LeadUpdated{}, LeadConverted{}, PurchaseRecorded{},
 		FollowupCreated{}, FollowupDue{}, FollowupOverdue{}, FollowupCompleted{}, FollowupCancelled{},
 		StaffDigestDue{},
 		TicketOpened{}, TicketUpdated{}, TicketReplied{}, TicketSolved{}, TicketReopened{}, TicketClosed{},

@@ -23,9 +23,10 @@ import (
 // roundTrips holds one golden round trip per detail type; the catalogue test
 // checks that it covers the whole catalogue.
 var roundTrips = map[string]func(t *testing.T, sample []byte){
-	events.LeadCapturedType:  roundTrip[events.LeadCaptured],
-	events.LeadUpdatedType:   roundTrip[events.LeadUpdated],
-	events.LeadConvertedType: roundTrip[events.LeadConverted],
+	events.LeadCapturedType:     roundTrip[events.LeadCaptured],
+	events.LeadUpdatedType:      roundTrip[events.LeadUpdated],
+	events.LeadConvertedType:    roundTrip[events.LeadConverted],
+	events.PurchaseRecordedType: roundTrip[events.PurchaseRecorded],
 
 	events.FollowupCreatedType:   roundTrip[events.FollowupCreated],
 	events.FollowupDueType:       roundTrip[events.FollowupDue],
@@ -235,6 +236,8 @@ func TestWrappedDetailsMatchSchemas(t *testing.T) {
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"status"}, Status: "lost", PreviousStatus: "qualified", LostReason: "budget", CapturedAt: at, Version: 3},
 		events.LeadUpdated{Metadata: meta, LeadID: "L1", Source: "website", Changes: []string{"first_contact"}, Status: "new", CapturedAt: at, FirstContactAt: &at, Version: 2},
 		events.LeadConverted{Metadata: meta, LeadID: "L1", CustomerID: "C1", Source: "website", DealValue: events.Money{Minor: 0, Currency: "EUR"}, CapturedAt: at, ConvertedAt: at},
+		events.PurchaseRecorded{Metadata: meta, PurchaseID: "P1", CustomerID: "C1", Amount: events.Money{Minor: 0, Currency: "JPY"}, PurchasedAt: at},
+		events.PurchaseRecorded{Metadata: meta, PurchaseID: "P1", CustomerID: "C1", Amount: events.Money{Minor: 4990, Currency: "EUR"}, PurchasedAt: at, RepeatCustomer: true, Owner: "agent-1"},
 		events.FollowupCreated{Metadata: meta, Followup: followup},
 		events.FollowupDue{Metadata: meta, Followup: events.Followup{FollowupID: "F1", SubjectKind: "customer", SubjectID: "C1", Kind: "check_in", DueAt: at}},
 		events.FollowupOverdue{Metadata: meta, Followup: followup},

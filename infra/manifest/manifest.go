@@ -188,6 +188,7 @@ var Routes = []Route{
 	{Method: "POST", Path: "/leads/{id}/activities", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/leads/{id}/convert", Function: "leads", Role: Agent},
 	{Method: "GET", Path: "/customers/{id}", Function: "leads", Role: Agent},
+	{Method: "POST", Path: "/customers/{id}/purchases", Function: "leads", Role: Agent},
 
 	{Method: "POST", Path: "/tickets", Function: "tickets", Role: Public,
 		Accepts:  []string{"application/x-www-form-urlencoded", "multipart/form-data", "application/json"},

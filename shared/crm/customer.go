@@ -40,8 +40,15 @@ func (c Customer) AddDeal(deal Money, at time.Time) Customer {
 	return c
 }
 
-// CustomerDetail is a customer with the whole history of each of its leads.
+// CustomerDetail is a customer with the whole history of each of its leads
+// and its latest purchases.
 type CustomerDetail struct {
 	Customer Customer
 	Leads    []LeadDetail
+	// Purchases are the latest LatestPurchases purchases, the most
+	// recently bought first.
+	Purchases []Purchase
 }
+
+// LatestPurchases is how many purchases a customer's detail shows.
+const LatestPurchases = 10

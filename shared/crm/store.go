@@ -40,8 +40,22 @@ type LeadStore interface {
 	// c.PrevCustomerDeals), the entry and the events. EPRECONDITION when the
 	// lead changed; ECONFLICT when the customer changed meanwhile.
 	Convert(ctx context.Context, c ConvertRequest) error
-	// Customer returns a customer with the history of its leads. ENOTFOUND.
+	// Customer returns a customer with the history of its leads and its
+	// latest purchases. ENOTFOUND.
 	Customer(ctx context.Context, id string) (CustomerDetail, error)
+
+	// CustomerByID returns a customer without its history. ENOTFOUND.
+	CustomerByID(ctx context.Context, id string) (Customer, error)
+	// PurchaseByKey returns the purchase recorded with the idempotency
+	// key, and whether there is one still remembered at now. ECONFLICT
+	// naming Idempotency-Key when it was recorded with another
+	// fingerprint.
+	PurchaseByKey(ctx context.Context, key, fingerprint string, now time.Time) (Purchase, bool, error)
+	// RecordPurchase stores the purchase, the customer (if it still has
+	// p.PrevCustomerDeals deals), the idempotency key's answer and the
+	// events in one transaction. ECONFLICT when the customer changed or
+	// the key was taken meanwhile; ENOTFOUND when the customer is gone.
+	RecordPurchase(ctx context.Context, p PurchaseRequest) error
 }
 
 // CaptureRequest is everything Capture writes.

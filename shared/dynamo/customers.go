@@ -87,12 +87,13 @@ func (s *LeadStore) Convert(ctx context.Context, c crm.ConvertRequest) error {
 }
 
 // Customer implements crm.LeadStore: one query of the customer's partition
-// finds the customer and its leads, then one query per lead its history.
+// finds the customer and its leads (stopping before its purchases), one
+// query per lead its history, and one its latest purchases.
 func (s *LeadStore) Customer(ctx context.Context, id string) (crm.CustomerDetail, error) {
 	var d crm.CustomerDetail
 	var leadIDs []string
 	found := false
-	err := eachInPartition(ctx, s.Client, s.Table, customerPrefix+id, func(kind string, raw map[string]types.AttributeValue) error {
+	err := eachInPartitionBelow(ctx, s.Client, s.Table, customerPrefix+id, purchasePrefix, func(kind string, raw map[string]types.AttributeValue) error {
 		switch kind {
 		case typeCustomer:
 			var it customerItem
@@ -121,6 +122,9 @@ func (s *LeadStore) Customer(ctx context.Context, id string) (crm.CustomerDetail
 			return crm.CustomerDetail{}, err
 		}
 		d.Leads = append(d.Leads, ld)
+	}
+	if d.Purchases, err = s.latestPurchases(ctx, id, crm.LatestPurchases); err != nil {
+		return crm.CustomerDetail{}, err
 	}
 	return d, nil
 }

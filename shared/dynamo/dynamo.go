@@ -13,6 +13,7 @@
 //	IDEM#<hash>            IDEM                      an Idempotency-Key's answer
 //	CUSTOMER#<id>          CUSTOMER                  a customer
 //	CUSTOMER#<id>          LEAD#<lead id>            a lead that became this customer's deal
+//	CUSTOMER#<id>          PURCHASE#<rfc3339>#<id>   a purchase by this customer, at when it was bought (purchases.go)
 //	CUSTKEY#<key>          CUSTKEY                   email or phone → customer id
 //	TICKET#<id>            TICKET                    a ticket, its SLA history and its timers' instants (tickets.go)
 //	TICKET#<id>            TL#<rfc3339>#<n>#<id>     a ticket's timeline entry, n-th of those written together

@@ -263,12 +263,23 @@ func (s *LeadStore) LeadDetail(ctx context.Context, id string) (crm.LeadDetail, 
 // eachInPartition reads every item under pk, in sort key order, with
 // strong consistency, and hands each to fn with its type.
 func eachInPartition(ctx context.Context, c API, table, pk string, fn func(kind string, raw map[string]types.AttributeValue) error) error {
-	p := dynamodb.NewQueryPaginator(c, &dynamodb.QueryInput{
+	return eachInPartitionBelow(ctx, c, table, pk, "", fn)
+}
+
+// eachInPartitionBelow is eachInPartition for the items whose sort key is
+// below below (all of them when it is "").
+func eachInPartitionBelow(ctx context.Context, c API, table, pk, below string, fn func(kind string, raw map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
 		ConsistentRead:            aws.Bool(true),
-	})
+	}
+	if below != "" {
+		in.KeyConditionExpression = aws.String("pk = :pk AND sk < :below")
+		in.ExpressionAttributeValues[":below"] = str(below)
+	}
+	p := dynamodb.NewQueryPaginator(c, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -34,14 +34,15 @@ type Leads struct {
 // cannot go unserved.
 func (h *Leads) Register(api *API) {
 	handlers := map[string]HandlerFunc{
-		"POST /leads":                 h.capture,
-		"OPTIONS /leads":              h.preflight,
-		"GET /leads":                  h.list,
-		"GET /leads/{id}":             h.get,
-		"PATCH /leads/{id}":           h.update,
-		"POST /leads/{id}/activities": h.addActivity,
-		"POST /leads/{id}/convert":    h.convert,
-		"GET /customers/{id}":         h.customer,
+		"POST /leads":                    h.capture,
+		"OPTIONS /leads":                 h.preflight,
+		"GET /leads":                     h.list,
+		"GET /leads/{id}":                h.get,
+		"PATCH /leads/{id}":              h.update,
+		"POST /leads/{id}/activities":    h.addActivity,
+		"POST /leads/{id}/convert":       h.convert,
+		"GET /customers/{id}":            h.customer,
+		"POST /customers/{id}/purchases": h.recordPurchase,
 	}
 	api.HandleAll("leads", handlers)
 }
@@ -223,19 +224,9 @@ func (h *Leads) convert(ctx context.Context, r *Request) (Response, error) {
 	if err := r.DecodeJSON(&body); err != nil {
 		return Response{}, err
 	}
-	amount, ok := decimalText(body.DealValue)
-	if len(body.DealValue) == 0 || string(body.DealValue) == "null" {
-		return Response{}, fieldError("deal_value", "is required")
-	} else if !ok {
-		return Response{}, fieldError("deal_value", "must be a decimal amount such as 1250.50")
-	}
-	deal, err := crm.ParseMoney(amount, body.Currency)
+	deal, err := parseMoney(body.DealValue, body.Currency, "deal_value")
 	if err != nil {
-		field := "deal_value"
-		if strings.HasPrefix(err.Error(), "currency") {
-			field = "currency"
-		}
-		return Response{}, fieldError(field, err.Error())
+		return Response{}, err
 	}
 	c, err := h.Service.Convert(ctx, r.Caller.Subject, r.PathParameters["id"], crm.Conversion{Deal: deal, Note: body.Note, IfMatch: version})
 	if err != nil {
@@ -243,6 +234,60 @@ func (h *Leads) convert(ctx context.Context, r *Request) (Response, error) {
 	}
 	return JSON(http.StatusOK, map[string]any{"lead_id": r.PathParameters["id"], "customer": toCustomerJSON(c)},
 		"Location", "/customers/"+c.ID), nil
+}
+
+// parseMoney reads an amount sent as a JSON number or string in currency,
+// naming field or "currency" when it is wrong.
+func parseMoney(raw json.RawMessage, currency, field string) (crm.Money, error) {
+	amount, ok := decimalText(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return crm.Money{}, fieldError(field, "is required")
+	} else if !ok {
+		return crm.Money{}, fieldError(field, "must be a decimal amount such as 1250.50")
+	}
+	m, err := crm.ParseMoney(amount, currency)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "currency") {
+			field = "currency"
+		}
+		return crm.Money{}, fieldError(field, err.Error())
+	}
+	return m, nil
+}
+
+// recordPurchase records what a customer bought: 201 with the purchase, or
+// 200 with the first one when its Idempotency-Key was seen before.
+func (h *Leads) recordPurchase(ctx context.Context, r *Request) (Response, error) {
+	var body struct {
+		Amount      json.RawMessage `json:"amount"`
+		Currency    string          `json:"currency"`
+		PurchasedAt string          `json:"purchased_at"`
+		Description string          `json:"description"`
+	}
+	if err := r.DecodeJSON(&body); err != nil {
+		return Response{}, err
+	}
+	amount, err := parseMoney(body.Amount, body.Currency, "amount")
+	if err != nil {
+		return Response{}, err
+	}
+	p := crm.Purchase{Amount: amount, Description: body.Description}
+	if body.PurchasedAt != "" {
+		if p.At, err = time.Parse(time.RFC3339, body.PurchasedAt); err != nil {
+			return Response{}, fieldError("purchased_at", "must be an RFC 3339 time such as 2026-11-22T10:00:00Z")
+		}
+	}
+	id := r.PathParameters["id"]
+	p, created, err := h.Service.RecordPurchase(ctx, r.Caller.Subject, id, p, r.Header("Idempotency-Key"))
+	if err != nil {
+		return Response{}, err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	// A purchase is read with its customer; it has no page of its own.
+	return JSON(status, toPurchaseJSON(p), "Location", "/customers/"+id), nil
 }
 
 func (h *Leads) customer(ctx context.Context, r *Request) (Response, error) {

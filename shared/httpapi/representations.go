@@ -157,13 +157,34 @@ func toCustomerJSON(c crm.Customer) customerJSON {
 
 type customerDetailJSON struct {
 	customerJSON
-	Leads []leadDetailJSON `json:"leads"`
+	Leads     []leadDetailJSON `json:"leads"`
+	Purchases []purchaseJSON   `json:"purchases"`
 }
 
 func toCustomerDetailJSON(d crm.CustomerDetail) customerDetailJSON {
-	j := customerDetailJSON{customerJSON: toCustomerJSON(d.Customer), Leads: make([]leadDetailJSON, len(d.Leads))}
+	j := customerDetailJSON{customerJSON: toCustomerJSON(d.Customer), Leads: make([]leadDetailJSON, len(d.Leads)),
+		Purchases: make([]purchaseJSON, len(d.Purchases))}
 	for i, l := range d.Leads {
 		j.Leads[i] = toLeadDetailJSON(l)
 	}
+	for i, p := range d.Purchases {
+		j.Purchases[i] = toPurchaseJSON(p)
+	}
 	return j
+}
+
+type purchaseJSON struct {
+	ID          string    `json:"id"`
+	CustomerID  string    `json:"customer_id"`
+	Amount      string    `json:"amount"`
+	Currency    string    `json:"currency"`
+	PurchasedAt time.Time `json:"purchased_at"`
+	Description string    `json:"description"`
+	RecordedBy  string    `json:"recorded_by"`
+	RecordedAt  time.Time `json:"recorded_at"`
+}
+
+func toPurchaseJSON(p crm.Purchase) purchaseJSON {
+	return purchaseJSON{ID: p.ID, CustomerID: p.CustomerID, Amount: p.Amount.String(), Currency: p.Amount.Currency,
+		PurchasedAt: p.At, Description: p.Description, RecordedBy: p.RecordedBy, RecordedAt: p.RecordedAt}
 }

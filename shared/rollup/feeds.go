@@ -92,6 +92,45 @@ func leadConverted(raw json.RawMessage, zone *time.Location) ([]Contribution, er
 	return b.result(), err
 }
 
+// purchaseRecorded: one purchase, its amount as revenue, and a sale (a
+// repeat one when the customer had bought before) with its amount to the
+// customer, at purchased_at. A purchase of no value is still a sale.
+func purchaseRecorded(raw json.RawMessage, zone *time.Location) ([]Contribution, error) {
+	d, err := decode[events.PurchaseRecorded](raw)
+	if err != nil {
+		return nil, err
+	}
+	if d.CustomerID == "" {
+		return nil, errors.New("no customer_id")
+	}
+	amount := d.Amount.Minor
+	if amount != 0 && d.Amount.Currency == "" {
+		return nil, errors.New("amount without a currency")
+	}
+	b := newBuilder(zone, "")
+	err = b.at(d.PurchasedAt, "purchased_at", func(r *scorecard.Rollup) error {
+		if err := r.Add(scorecard.Purchases, 1); err != nil {
+			return err
+		}
+		if err := r.AddTo(scorecard.SalesByCustomer, d.CustomerID, 1); err != nil {
+			return err
+		}
+		if d.RepeatCustomer {
+			if err := r.AddTo(scorecard.RepeatSalesByCustomer, d.CustomerID, 1); err != nil {
+				return err
+			}
+		}
+		if amount == 0 {
+			return nil
+		}
+		if err := r.AddSum(scorecard.PurchaseRevenue, amount, d.Amount.Currency); err != nil {
+			return err
+		}
+		return r.AddTo(scorecard.RevenueByCustomer, d.CustomerID, amount)
+	})
+	return b.result(), err
+}
+
 // followupOnce is the key under which a follow-up task is counted once:
 // at the first of followup.completed and followup.overdue.
 func followupOnce(id string) string { return "followup#" + id }

@@ -83,6 +83,7 @@ var feeds = map[string]func(json.RawMessage, *time.Location) ([]Contribution, er
 	events.LeadCapturedType:      leadCaptured,
 	events.LeadUpdatedType:       leadUpdated,
 	events.LeadConvertedType:     leadConverted,
+	events.PurchaseRecordedType:  purchaseRecorded,
 	events.FollowupOverdueType:   followupOverdue,
 	events.FollowupCompletedType: followupCompleted,
 	events.TicketOpenedType:      ticketOpened,

@@ -116,6 +116,16 @@ var cases = []contributionCase{
 		variant(events.LeadConvertedType, map[string]any{"repeat_customer": true, "deal_value": map[string]any{"minor": 0, "currency": ""}}),
 		[]string{"org 2026-05-18: leads_converted=1 repeat_sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1"}},
 
+	// Purchases: the organisation only, on the local day of purchased_at
+	// (22:30 UTC on 1 June is 00:30 on 2 June in Berlin).
+	{"purchase.recorded", sample(events.PurchaseRecordedType), []string{
+		"org 2026-06-02: purchases=1 purchase_revenue=4990 EUR " +
+			"repeat_sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1 revenue_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=4990 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1",
+	}},
+	{"purchase.recorded of no value by a first-time buyer",
+		variant(events.PurchaseRecordedType, map[string]any{"repeat_customer": false, "amount": map[string]any{"minor": 0, "currency": "EUR"}, "purchased_at": at("2026-06-01T10:00:00Z")}),
+		[]string{"org 2026-06-01: purchases=1 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1"}},
+
 	// Follow-ups: counted once per task, in the period of its due time.
 	{"followup.created", sample(events.FollowupCreatedType), nil},
 	{"followup.due", sample(events.FollowupDueType), nil},
@@ -265,9 +275,12 @@ func TestBrokenEventsAreErrors(t *testing.T) {
 			map[string]any{"answers": []map[string]any{{"question": "csat", "score": 6}}}),
 		"unknown question": rolluptest.Edit(t, rolluptest.Sample(t, events.SurveyRespondedType), "e8",
 			map[string]any{"answers": []map[string]any{{"question": "mood", "score": 3}}}),
-		"no opened_at":         rolluptest.Edit(t, rolluptest.Sample(t, events.TicketOpenedType), "e9", map[string]any{"opened_at": nil}),
-		"no followup":          rolluptest.Edit(t, rolluptest.Sample(t, events.FollowupOverdueType), "e10", map[string]any{"followup_id": nil}),
-		"closed, no solved_at": rolluptest.Edit(t, rolluptest.Sample(t, events.TicketClosedType), "e11", map[string]any{"solved_at": nil}),
+		"no opened_at":              rolluptest.Edit(t, rolluptest.Sample(t, events.TicketOpenedType), "e9", map[string]any{"opened_at": nil}),
+		"no followup":               rolluptest.Edit(t, rolluptest.Sample(t, events.FollowupOverdueType), "e10", map[string]any{"followup_id": nil}),
+		"closed, no solved_at":      rolluptest.Edit(t, rolluptest.Sample(t, events.TicketClosedType), "e11", map[string]any{"solved_at": nil}),
+		"purchase, no purchased_at": rolluptest.Edit(t, rolluptest.Sample(t, events.PurchaseRecordedType), "e12", map[string]any{"purchased_at": nil}),
+		"purchase, no customer":     rolluptest.Edit(t, rolluptest.Sample(t, events.PurchaseRecordedType), "e13", map[string]any{"customer_id": nil}),
+		"purchase without currency": rolluptest.Edit(t, rolluptest.Sample(t, events.PurchaseRecordedType), "e14", map[string]any{"amount.currency": ""}),
 	} {
 		cs, err := rollup.Contributions(env, berlin)
 		if err == nil || cs != nil || !strings.Contains(err.Error(), env.ID) {
@@ -280,7 +293,7 @@ func TestBrokenEventsAreErrors(t *testing.T) {
 // contribute nothing and are not errors.
 func TestUnknownEventsContributeNothing(t *testing.T) {
 	for _, env := range []events.Envelope{
-		{ID: "e1", DetailType: "purchase.recorded", Detail: []byte(`{"amount":1}`)},
+		{ID: "e1", DetailType: "purchase.refunded", Detail: []byte(`{"amount":1}`)},
 		{ID: "e2", DetailType: "something.else", Detail: []byte(`not json`)},
 		{ID: "e3"},
 	} {
@@ -314,8 +327,11 @@ func TestContributionsFeedTheEngine(t *testing.T) {
 		// with both met 2 + 2; breached: 1.
 		scorecard.KPISLACompliance: {Value: 100 * 8.0 / 9, Samples: 9},
 		// Two captures, two conversions (one repeat, of no value).
-		scorecard.KPILeadConversionRate:  {Value: 100, Samples: 2},
-		scorecard.KPIAverageDealValue:    {Value: 625_000, Samples: 2},
+		scorecard.KPILeadConversionRate: {Value: 100, Samples: 2},
+		scorecard.KPIAverageDealValue:   {Value: 625_000, Samples: 2},
+		// Two conversions (12,500.00 and nothing) and two purchases (49.90
+		// and nothing): four sales.
+		scorecard.KPIRevenue:             {Value: 1_254_990, Samples: 4},
 		scorecard.KPIRepeatCustomerRate:  {Value: 100, Samples: 1},
 		scorecard.KPIBestLeadSourceShare: {Value: 50, Samples: 2},
 		// One task due overdue, one done on time, one done late (all the

@@ -267,6 +267,8 @@ var samples = map[string]conformanceRequest{
 	"POST /leads/{id}/convert": {headers: map[string]string{"Content-Type": "application/json"},
 		body: `{"deal_value":"10.00","currency":"EUR"}`},
 	"GET /surveys/results": {query: map[string]string{"question": "nps"}},
+	"PUT /scorecard/config": {headers: map[string]string{"Content-Type": "application/json", "If-Match": `"0"`},
+		body: `{"kpis":{"nps":{"target":60}}}`},
 }
 
 // TestEveryRouteAsksForARetryWhenTheTableIsThrottled: with every DynamoDB

@@ -149,8 +149,9 @@ var Functions = []Function{
 	{
 		Name:        "scorecard",
 		Kind:        HTTP,
-		Description: "The balanced scorecard of a day, week, month or quarter, for the organisation or a team, read from the day rollups: JSON, CSV or a page.",
-		Table:       ReadTable,
+		Description: "The balanced scorecard of a day, week, month or quarter, for the organisation or a team, read from the day rollups: JSON, CSV or a page; and the targets it is scored against.",
+		// Reads rollups; writes only the scorecard config.
+		Table: ReadWrite,
 	},
 	{
 		Name:          "reminders",
@@ -232,6 +233,10 @@ var Routes = []Route{
 	{Method: "GET", Path: "/scorecard", Function: "scorecard", Role: Manager,
 		Query:    []string{"period", "at", "team"},
 		Produces: []string{"application/json", "text/csv", "text/html"}},
+	// The targets, baselines, thresholds and weights the scorecard is
+	// scored against; PUT needs If-Match ("0" before the first change).
+	{Method: "GET", Path: "/scorecard/config", Function: "scorecard", Role: Admin},
+	{Method: "PUT", Path: "/scorecard/config", Function: "scorecard", Role: Admin},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,

@@ -7,12 +7,14 @@ import (
 )
 
 // Scorecard builds the scorecard function's HTTP handler: the balanced
-// scorecard of a period, scored by the default catalogue from the day
-// rollups in the organisation's time zone.
+// scorecard of a period, scored from the day rollups in the organisation's
+// time zone against the default catalogue with the organisation's saved
+// config, and that config.
 func Scorecard(d Deps) HTTPHandler {
 	api := httpapi.New(d.Log)
 	h := &httpapi.Scorecard{Service: &scoring.Service{
 		Rollups: &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now},
+		Config:  &dynamo.ScorecardConfigStore{Client: d.DynamoDB, Table: d.Config.TableName},
 		Zone:    d.Config.TimeZone,
 		Now:     d.Now,
 	}}

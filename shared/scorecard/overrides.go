@@ -81,7 +81,13 @@ func (c *Catalogue) WithOverrides(o Overrides) (*Catalogue, error) {
 		out.Perspectives[i].Weight = o.PerspectiveWeights[id]
 	}
 	if len(errs) == 0 {
-		if err := out.Validate(); err != nil {
+		// A target moved past its baseline is the target's fault when
+		// the baseline was left alone: name the field the admin sent.
+		moved := map[string]bool{}
+		for id, ov := range o.KPIs {
+			moved[id] = ov.Target != nil && ov.Baseline == nil
+		}
+		if err := out.validate(moved); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -91,9 +97,15 @@ func (c *Catalogue) WithOverrides(o Overrides) (*Catalogue, error) {
 
 // Validate checks that every KPI can be scored: unique IDs, a known
 // perspective and direction, finite numbers, a baseline on the right side
-// of the target, thresholds in the right order and non-negative weights.
-// It returns one *FieldError per problem, joined.
-func (c *Catalogue) Validate() error {
+// of the target, thresholds in the right order, non-negative weights, and
+// weights that leave something to score: the perspectives' may not all be
+// 0, nor all the KPIs' of a perspective that counts. It returns one
+// *FieldError per problem, joined.
+func (c *Catalogue) Validate() error { return c.validate(nil) }
+
+// validate is Validate, naming the target rather than the baseline of the
+// KPIs in targetMoved when the two are in the wrong order.
+func (c *Catalogue) validate(targetMoved map[string]bool) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{field, fmt.Sprintf(format, args...)})
@@ -143,27 +155,74 @@ func (c *Catalogue) Validate() error {
 			bad(field, "target and baseline must be finite numbers")
 			continue
 		}
-		switch k.Direction {
-		case HigherIsBetter:
-			if k.Baseline >= k.Target {
-				bad(field+".baseline", "must be below the target (%v) when higher is better", k.Target)
-			}
-		case LowerIsBetter:
-			if k.Baseline <= k.Target {
-				bad(field+".baseline", "must be above the target (%v) when lower is better", k.Target)
-			}
-		case ClosestToTarget:
-			if k.Baseline == k.Target {
-				bad(field+".baseline", "must differ from the target (%v): its distance is where the score reaches 0", k.Target)
-			}
-		default:
+		if k.Direction != HigherIsBetter && k.Direction != LowerIsBetter && k.Direction != ClosestToTarget {
 			bad(field+".direction", "%q is not higher_is_better, lower_is_better or closest_to_target", k.Direction)
+		} else if reason := orderProblem(k, targetMoved[k.ID]); reason != "" {
+			if targetMoved[k.ID] {
+				bad(field+".target", "%s", reason)
+			} else {
+				bad(field+".baseline", "%s", reason)
+			}
 		}
 		if t := k.Thresholds; t != nil {
 			checkThresholds(field+".thresholds", k.Direction, *t, bad)
 		}
 	}
+	checkWeights(c, bad)
 	return errors.Join(errs...)
+}
+
+// orderProblem says what is wrong with the order of k's baseline and
+// target, in the words of the target when blameTarget, else of the
+// baseline; "" when nothing is.
+func orderProblem(k KPI, blameTarget bool) string {
+	ok := map[Direction]bool{
+		HigherIsBetter:  k.Baseline < k.Target,
+		LowerIsBetter:   k.Baseline > k.Target,
+		ClosestToTarget: k.Baseline != k.Target,
+	}[k.Direction]
+	if ok {
+		return ""
+	}
+	if blameTarget {
+		return map[Direction]string{
+			HigherIsBetter:  fmt.Sprintf("must be above the baseline (%v) when higher is better", k.Baseline),
+			LowerIsBetter:   fmt.Sprintf("must be below the baseline (%v) when lower is better", k.Baseline),
+			ClosestToTarget: fmt.Sprintf("must differ from the baseline (%v): their distance is where the score reaches 0", k.Baseline),
+		}[k.Direction]
+	}
+	return map[Direction]string{
+		HigherIsBetter:  fmt.Sprintf("must be below the target (%v) when higher is better", k.Target),
+		LowerIsBetter:   fmt.Sprintf("must be above the target (%v) when lower is better", k.Target),
+		ClosestToTarget: fmt.Sprintf("must differ from the target (%v): its distance is where the score reaches 0", k.Target),
+	}[k.Direction]
+}
+
+// checkWeights refuses weights that leave a score with nothing to weigh:
+// perspectives that all weigh 0, or a perspective that counts whose KPIs
+// all weigh 0. Negative weights are refused one by one elsewhere.
+func checkWeights(c *Catalogue, bad func(string, string, ...any)) {
+	total := 0.0
+	for _, p := range c.Perspectives {
+		total += max(p.Weight, 0)
+	}
+	if len(c.Perspectives) > 0 && total == 0 {
+		bad("perspective_weights", "must not all be 0: the card's score is their weighted mean")
+	}
+	for _, p := range c.Perspectives {
+		if !(p.Weight > 0) {
+			continue
+		}
+		sum, n := 0.0, 0
+		for _, k := range c.KPIs {
+			if k.Perspective == p.ID {
+				sum, n = sum+max(k.Weight, 0), n+1
+			}
+		}
+		if n > 0 && sum == 0 {
+			bad("perspective_weights."+string(p.ID), "is %v but every KPI of the perspective weighs 0: give one of them a weight, or the perspective 0", p.Weight)
+		}
+	}
 }
 
 func checkThresholds(field string, d Direction, t Thresholds, bad func(string, string, ...any)) {

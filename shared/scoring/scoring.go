@@ -30,9 +30,12 @@ type Rollups interface {
 // Service scores periods from their rollups.
 type Service struct {
 	Rollups Rollups
-	// Catalogue is the KPIs and targets scored against; nil is
+	// Catalogue is the KPIs and targets as they ship; nil is
 	// scorecard.DefaultCatalogue.
 	Catalogue *scorecard.Catalogue
+	// Config keeps the organisation's overrides of Catalogue, read once
+	// per card; nil scores against Catalogue as it is.
+	Config ConfigStore
 	// Zone is the organisation's time zone, in which periods are
 	// reckoned; nil is UTC.
 	Zone *time.Location
@@ -82,11 +85,12 @@ func (s *Service) Current(kind period.Kind) period.Period {
 	return period.Containing(s.now(), kind, s.Zone)
 }
 
-// Card scores q.Period for q.Team against the previous period. It reads
-// one rollup range per period — the period and the one before it, or the
-// q.History periods ending with it when that is more — each a query per
-// month it touches, however many events the periods counted. EINVALID for
-// a team name no team has; errors of Rollups pass through.
+// Card scores q.Period for q.Team against the previous period, with the
+// targets in force (one GetItem of the config). It reads one rollup range
+// per period — the period and the one before it, or the q.History periods
+// ending with it when that is more — each a query per month it touches,
+// however many events the periods counted. EINVALID for a team name no
+// team has; errors of Rollups and of the ConfigStore pass through.
 func (s *Service) Card(ctx context.Context, q Query) (Card, error) {
 	if t, ok := CleanTeam(q.Team); !ok || t != q.Team {
 		return Card{}, &crm.Error{Code: crm.EINVALID, Message: "invalid team",
@@ -101,11 +105,15 @@ func (s *Service) Card(ctx context.Context, q Query) (Card, error) {
 	for i := n - 1; i >= 0; i-- {
 		periods[i], p = p, p.Previous()
 	}
+	settings, err := s.Settings(ctx)
+	if err != nil {
+		return Card{}, err
+	}
 	rollups, err := s.read(ctx, scope(q.Team), periods)
 	if err != nil {
 		return Card{}, err
 	}
-	cat := s.catalogue()
+	cat := settings.Catalogue
 	now := s.now()
 	card := Card{
 		Document: cat.Score(scorecard.Input{

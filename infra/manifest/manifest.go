@@ -232,6 +232,10 @@ var Routes = []Route{
 	{Method: "GET", Path: "/scorecard", Function: "scorecard", Role: Manager,
 		Query:    []string{"period", "at", "team"},
 		Produces: []string{"application/json", "text/csv", "text/html"}},
+	// Leads, conversions, conversion rate and revenue per lead source and
+	// UTM campaign: where marketing money works.
+	{Method: "GET", Path: "/scorecard/sources", Function: "scorecard", Role: Manager,
+		Query: []string{"period", "at", "team"}},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,

@@ -14,8 +14,9 @@ import (
 	"github.com/rapportcrm/rapport/shared/scoring"
 )
 
-// Scorecard serves the scorecard function's route: a period's balanced
-// scorecard as JSON, CSV or a page, chosen by Accept.
+// Scorecard serves the scorecard function's routes: a period's balanced
+// scorecard as JSON, CSV or a page, chosen by Accept; and its leads,
+// conversions and revenue by source and campaign.
 type Scorecard struct {
 	Service *scoring.Service
 }
@@ -24,7 +25,8 @@ type Scorecard struct {
 // routes; it panics when a route has no handler.
 func (h *Scorecard) Register(api *API) {
 	api.HandleAll("scorecard", map[string]HandlerFunc{
-		"GET /scorecard": h.card,
+		"GET /scorecard":         h.card,
+		"GET /scorecard/sources": h.sources,
 	})
 }
 

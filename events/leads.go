@@ -76,9 +76,12 @@ type Money struct {
 // LeadConverted is published once when a lead becomes a customer's deal.
 type LeadConverted struct {
 	Metadata
-	LeadID      string    `json:"lead_id"`
-	CustomerID  string    `json:"customer_id"`
-	Source      string    `json:"source"`
+	LeadID     string `json:"lead_id"`
+	CustomerID string `json:"customer_id"`
+	Source     string `json:"source"`
+	// UTMCampaign is the lead's attribution.utm_campaign, so rollups by
+	// campaign need no lookup; empty when the lead came without one.
+	UTMCampaign string    `json:"utm_campaign,omitempty"`
 	Owner       string    `json:"owner,omitempty"`
 	DealValue   Money     `json:"deal_value"`
 	CapturedAt  time.Time `json:"captured_at"`

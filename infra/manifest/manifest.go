@@ -237,6 +237,10 @@ var Routes = []Route{
 	// scored against; PUT needs If-Match ("0" before the first change).
 	{Method: "GET", Path: "/scorecard/config", Function: "scorecard", Role: Admin},
 	{Method: "PUT", Path: "/scorecard/config", Function: "scorecard", Role: Admin},
+	// Leads, conversions, conversion rate and revenue per lead source and
+	// UTM campaign: where marketing money works.
+	{Method: "GET", Path: "/scorecard/sources", Function: "scorecard", Role: Manager,
+		Query: []string{"period", "at", "team"}},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,

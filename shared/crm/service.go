@@ -300,6 +300,7 @@ func (s *LeadService) Convert(ctx context.Context, actor, id string, c Conversio
 			LeadID:         l.ID,
 			CustomerID:     cust.ID,
 			Source:         l.Source,
+			UTMCampaign:    l.Attribution.UTMCampaign,
 			Owner:          l.Owner,
 			DealValue:      events.Money{Minor: deal.Minor, Currency: deal.Currency},
 			CapturedAt:     l.CapturedAt,

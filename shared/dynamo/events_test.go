@@ -82,4 +82,9 @@ func TestEveryWriteStoresExactlyItsEvent(t *testing.T) {
 	if conv.DealValue != (events.Money{Minor: 500, Currency: "EUR"}) || conv.RepeatCustomer || conv.CustomerID == "" {
 		t.Fatalf("lead.converted = %+v", conv)
 	}
+	// The campaign rides along, so conversions are counted by campaign.
+	if conv.UTMCampaign == "" || conv.UTMCampaign != captured.Attribution.UTMCampaign || conv.Source != captured.Attribution.Source {
+		t.Fatalf("lead.converted names source %q campaign %q, the lead came from %q campaign %q",
+			conv.Source, conv.UTMCampaign, captured.Attribution.Source, captured.Attribution.UTMCampaign)
+	}
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // Scorecard serves the scorecard function's routes: a period's balanced
-// scorecard as JSON, CSV or a page, chosen by Accept, and the config of
+// scorecard as JSON, CSV or a page, chosen by Accept; its leads,
+// conversions and revenue by source and campaign; and the config of
 // targets, baselines, thresholds and weights it is scored against.
 type Scorecard struct {
 	Service *scoring.Service
@@ -25,9 +26,10 @@ type Scorecard struct {
 // routes; it panics when a route has no handler.
 func (h *Scorecard) Register(api *API) {
 	api.HandleAll("scorecard", map[string]HandlerFunc{
-		"GET /scorecard":        h.card,
-		"GET /scorecard/config": h.config,
-		"PUT /scorecard/config": h.putConfig,
+		"GET /scorecard":         h.card,
+		"GET /scorecard/sources": h.sources,
+		"GET /scorecard/config":  h.config,
+		"PUT /scorecard/config":  h.putConfig,
 	})
 }
 

@@ -345,8 +345,9 @@ func TestScorecardBadParameters(t *testing.T) {
 // bulkEvent is what one synthetic event adds to a day: a lead captured and
 // converted with its deal, a ticket answered within its SLA, a survey sent
 // and answered, the lead's and the ticket's response times, and entries
-// for a source and a customer chosen by slot — so every event of a slot
-// touches the same rollup items, and only the totals grow with volume.
+// for a source, a campaign and a customer chosen by slot — so every event
+// of a slot touches the same rollup items, and only the totals grow with
+// volume.
 func bulkEvent(slot int) *scorecard.Rollup {
 	r := &scorecard.Rollup{}
 	for _, c := range []scorecard.Counter{scorecard.LeadsCaptured, scorecard.LeadsConverted, scorecard.TicketsOpened,
@@ -356,7 +357,13 @@ func bulkEvent(slot int) *scorecard.Rollup {
 	_ = r.AddSum(scorecard.ConversionRevenue, 10_000, "EUR")
 	r.Observe(scorecard.LeadResponseTime, 30*time.Minute)
 	r.Observe(scorecard.TicketFirstResponseTime, 2*time.Hour)
-	_ = r.AddTo(scorecard.LeadsBySource, fmt.Sprintf("source-%d", slot%4), 1)
+	source, campaign := fmt.Sprintf("source-%d", slot%4), fmt.Sprintf("campaign-%d", slot%3)
+	_ = r.AddTo(scorecard.LeadsBySource, source, 1)
+	_ = r.AddTo(scorecard.LeadsByCampaign, campaign, 1)
+	_ = r.AddTo(scorecard.ConversionsBySource, source, 1)
+	_ = r.AddTo(scorecard.ConversionsByCampaign, campaign, 1)
+	_ = r.AddTo(scorecard.ConversionRevenueBySource, source, 10_000)
+	_ = r.AddTo(scorecard.ConversionRevenueByCampaign, campaign, 10_000)
 	_ = r.AddTo(scorecard.RevenueByCustomer, fmt.Sprintf("customer-%d", slot), 10_000)
 	_ = r.AddTo(scorecard.SalesByCustomer, fmt.Sprintf("customer-%d", slot), 1)
 	return r

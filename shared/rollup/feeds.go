@@ -16,7 +16,8 @@ import (
 // they count for the organisation only; ticket and survey events carry
 // the team of the owner when they were written.
 
-// leadCaptured: one lead, and one for its source, at captured_at.
+// leadCaptured: one lead, and one for its source and for its campaign,
+// at captured_at.
 func leadCaptured(raw json.RawMessage, zone *time.Location) ([]Contribution, error) {
 	d, err := decode[events.LeadCaptured](raw)
 	if err != nil {
@@ -30,7 +31,10 @@ func leadCaptured(raw json.RawMessage, zone *time.Location) ([]Contribution, err
 		if err := r.Add(scorecard.LeadsCaptured, 1); err != nil {
 			return err
 		}
-		return r.AddTo(scorecard.LeadsBySource, d.Attribution.Source, 1)
+		if err := r.AddTo(scorecard.LeadsBySource, d.Attribution.Source, 1); err != nil {
+			return err
+		}
+		return r.AddTo(scorecard.LeadsByCampaign, orNoKey(d.Attribution.UTMCampaign), 1)
 	})
 	return b.result(), err
 }
@@ -53,9 +57,10 @@ func leadUpdated(raw json.RawMessage, zone *time.Location) ([]Contribution, erro
 	return b.result(), err
 }
 
-// leadConverted: one conversion, its deal value as revenue, and a sale
-// (a repeat one when the customer had bought before) with its amount to
-// the customer, at converted_at. A deal of no value is still a sale.
+// leadConverted: one conversion and its deal value as revenue, each also
+// to the lead's source and campaign, and a sale (a repeat one when
+// the customer had bought before) with its amount to the customer, at
+// converted_at. A deal of no value is still a sale and a conversion.
 func leadConverted(raw json.RawMessage, zone *time.Location) ([]Contribution, error) {
 	d, err := decode[events.LeadConverted](raw)
 	if err != nil {
@@ -71,6 +76,9 @@ func leadConverted(raw json.RawMessage, zone *time.Location) ([]Contribution, er
 	b := newBuilder(zone, "")
 	err = b.at(d.ConvertedAt, "converted_at", func(r *scorecard.Rollup) error {
 		if err := r.Add(scorecard.LeadsConverted, 1); err != nil {
+			return err
+		}
+		if err := bySourceAndCampaign(r, d, amount); err != nil {
 			return err
 		}
 		if err := r.AddTo(scorecard.SalesByCustomer, d.CustomerID, 1); err != nil {
@@ -90,6 +98,40 @@ func leadConverted(raw json.RawMessage, zone *time.Location) ([]Contribution, er
 		return r.AddTo(scorecard.RevenueByCustomer, d.CustomerID, amount)
 	})
 	return b.result(), err
+}
+
+// bySourceAndCampaign adds a conversion, and its amount when it has one,
+// to the lead's source and campaign.
+func bySourceAndCampaign(r *scorecard.Rollup, d events.LeadConverted, amount int64) error {
+	source, campaign := orNoKey(d.Source), orNoKey(d.UTMCampaign)
+	adds := []struct {
+		b   scorecard.Breakdown
+		key string
+		n   int64
+	}{
+		{scorecard.ConversionsBySource, source, 1},
+		{scorecard.ConversionsByCampaign, campaign, 1},
+		{scorecard.ConversionRevenueBySource, source, amount},
+		{scorecard.ConversionRevenueByCampaign, campaign, amount},
+	}
+	for _, a := range adds {
+		if a.n == 0 {
+			continue
+		}
+		if err := r.AddTo(a.b, a.key, a.n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orNoKey returns key, or scorecard.NoKey when it is empty: breakdown keys
+// are never empty.
+func orNoKey(key string) string {
+	if key == "" {
+		return scorecard.NoKey
+	}
+	return key
 }
 
 // purchaseRecorded: one purchase, its amount as revenue, and a sale (a

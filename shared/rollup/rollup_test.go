@@ -98,11 +98,14 @@ func at(s string) time.Time {
 var cases = []contributionCase{
 	// Leads: the organisation only (lead events name no team).
 	{"lead.captured", sample(events.LeadCapturedType), []string{
-		"org 2026-05-04: leads_captured=1 leads_by_source[website]=1",
+		"org 2026-05-04: leads_captured=1 leads_by_campaign[spring-2026]=1 leads_by_source[website]=1",
 	}},
 	{"lead.captured late in the evening counts on the next local day",
 		variant(events.LeadCapturedType, map[string]any{"captured_at": at("2026-05-04T22:30:00Z"), "attribution.source": "trade fair"}),
-		[]string{"org 2026-05-05: leads_captured=1 leads_by_source[trade fair]=1"}},
+		[]string{"org 2026-05-05: leads_captured=1 leads_by_campaign[spring-2026]=1 leads_by_source[trade fair]=1"}},
+	{"lead.captured without a campaign counts under (none)",
+		variant(events.LeadCapturedType, map[string]any{"attribution.utm_campaign": ""}),
+		[]string{"org 2026-05-04: leads_captured=1 leads_by_campaign[(none)]=1 leads_by_source[website]=1"}},
 	{"lead.updated first contact", sample(events.LeadUpdatedType), []string{
 		// 11:02:45.678 − 09:30:12.345
 		"org 2026-05-04: lead_response_time=1h32m33.333s",
@@ -110,11 +113,20 @@ var cases = []contributionCase{
 	{"lead.updated without first contact", variant(events.LeadUpdatedType, map[string]any{"changes": []string{"status"}}), nil},
 	{"lead.converted", sample(events.LeadConvertedType), []string{
 		"org 2026-05-18: leads_converted=1 conversion_revenue=1250000 EUR " +
+			"conversion_revenue_by_campaign[spring-2026]=1250000 conversion_revenue_by_source[website]=1250000 " +
+			"conversions_by_campaign[spring-2026]=1 conversions_by_source[website]=1 " +
 			"revenue_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1250000 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1",
 	}},
 	{"lead.converted for a repeat customer with no deal value",
 		variant(events.LeadConvertedType, map[string]any{"repeat_customer": true, "deal_value": map[string]any{"minor": 0, "currency": ""}}),
-		[]string{"org 2026-05-18: leads_converted=1 repeat_sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1"}},
+		[]string{"org 2026-05-18: leads_converted=1 conversions_by_campaign[spring-2026]=1 conversions_by_source[website]=1 " +
+			"repeat_sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1"}},
+	{"lead.converted without a campaign (or from before it was sent) counts under (none)",
+		variant(events.LeadConvertedType, map[string]any{"utm_campaign": nil, "source": "referral"}),
+		[]string{"org 2026-05-18: leads_converted=1 conversion_revenue=1250000 EUR " +
+			"conversion_revenue_by_campaign[(none)]=1250000 conversion_revenue_by_source[referral]=1250000 " +
+			"conversions_by_campaign[(none)]=1 conversions_by_source[referral]=1 " +
+			"revenue_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1250000 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1"}},
 
 	// Purchases: the organisation only, on the local day of purchased_at
 	// (22:30 UTC on 1 June is 00:30 on 2 June in Berlin).
@@ -326,14 +338,15 @@ func TestContributionsFeedTheEngine(t *testing.T) {
 		// Clocks met: replied 2, solved unanswered 1, closed met 1, closed
 		// with both met 2 + 2; breached: 1.
 		scorecard.KPISLACompliance: {Value: 100 * 8.0 / 9, Samples: 9},
-		// Two captures, two conversions (one repeat, of no value).
-		scorecard.KPILeadConversionRate: {Value: 100, Samples: 2},
-		scorecard.KPIAverageDealValue:   {Value: 625_000, Samples: 2},
-		// Two conversions (12,500.00 and nothing) and two purchases (49.90
-		// and nothing): four sales.
-		scorecard.KPIRevenue:             {Value: 1_254_990, Samples: 4},
+		// Three captures (two from the website), three conversions (one
+		// repeat, of no value).
+		scorecard.KPILeadConversionRate: {Value: 100, Samples: 3},
+		scorecard.KPIAverageDealValue:   {Value: 2_500_000.0 / 3, Samples: 3},
+		// Three conversions (12,500.00 twice and nothing) and two
+		// purchases (49.90 and nothing): five sales.
+		scorecard.KPIRevenue:             {Value: 2_504_990, Samples: 5},
 		scorecard.KPIRepeatCustomerRate:  {Value: 100, Samples: 1},
-		scorecard.KPIBestLeadSourceShare: {Value: 50, Samples: 2},
+		scorecard.KPIBestLeadSourceShare: {Value: 100 * 2.0 / 3, Samples: 3},
 		// One task due overdue, one done on time, one done late (all the
 		// same task here; the store counts it once, the engine each time).
 		scorecard.KPIFollowUpsOnTime:    {Value: 100.0 / 3, Samples: 3},

@@ -101,7 +101,26 @@ const (
 	// who had bought before (lead.converted with repeat_customer, and
 	// every purchase after the first).
 	RepeatSalesByCustomer Breakdown = "repeat_sales_by_customer"
+	// LeadsByCampaign: key attribution.utm_campaign (NoKey without one),
+	// +1 per lead.captured.
+	LeadsByCampaign Breakdown = "leads_by_campaign"
+	// ConversionsBySource: key source, +1 per lead.converted.
+	ConversionsBySource Breakdown = "conversions_by_source"
+	// ConversionsByCampaign: key utm_campaign (NoKey without one), +1 per
+	// lead.converted.
+	ConversionsByCampaign Breakdown = "conversions_by_campaign"
+	// ConversionRevenueBySource: key source, + deal_value.minor per
+	// lead.converted; the split of ConversionRevenue.
+	ConversionRevenueBySource Breakdown = "conversion_revenue_by_source"
+	// ConversionRevenueByCampaign: key utm_campaign (NoKey without one),
+	// + deal_value.minor per lead.converted.
+	ConversionRevenueByCampaign Breakdown = "conversion_revenue_by_campaign"
 )
+
+// NoKey is the breakdown key of events that name no campaign (or, on an
+// old lead.converted, no source): a breakdown key is never empty. A
+// campaign literally named "(none)" is counted with them.
+const NoKey = "(none)"
 
 // SurveyQuestion is one of the standard survey questions, each with its own
 // answer scale.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
@@ -142,4 +143,18 @@ func HTML(status int, page string) Response {
 // Redirect answers 303 See Other to location.
 func Redirect(location string) Response {
 	return Response{StatusCode: http.StatusSeeOther, Headers: map[string]string{"Location": location}}
+}
+
+// pageLimit reads a list's limit parameter: 0 when absent (the list's
+// default), else a whole number from 1 to crm.MaxPage, with an error for
+// "limit" added to v otherwise.
+func pageLimit(s string, v *crm.Invalid) int {
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > crm.MaxPage {
+		v.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(crm.MaxPage))
+	}
+	return n
 }

@@ -98,13 +98,7 @@ func (h *Leads) list(ctx context.Context, r *Request) (Response, error) {
 	}
 	f.From = h.parseInstant(q["created_from"], "created_from", false, &v)
 	f.To = h.parseInstant(q["created_to"], "created_to", true, &v)
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > crm.MaxPage {
-			v.Add("limit", "must be a whole number from 1 to 100")
-		}
-		f.Limit = n
-	}
+	f.Limit = pageLimit(q["limit"], &v)
 	if err := v.Err(); err != nil {
 		return Response{}, err
 	}

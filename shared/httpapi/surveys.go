@@ -122,13 +122,7 @@ func (h *Surveys) responses(ctx context.Context, r *Request) (Response, error) {
 		}
 		f.MaxScore, f.MaxScoreSet = n, true
 	}
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > crm.MaxPage {
-			v.Add("limit", "must be a whole number from 1 to 100")
-		}
-		f.Limit = n
-	}
+	f.Limit = pageLimit(q["limit"], &v)
 	if err := v.Err(); err != nil {
 		return Response{}, err
 	}

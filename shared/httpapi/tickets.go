@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/rapportcrm/rapport/shared/crm"
@@ -158,13 +157,7 @@ func (h *Tickets) list(ctx context.Context, r *Request) (Response, error) {
 	default:
 		v.Add("sla", "must be at_risk or breached")
 	}
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > ticket.MaxLimit {
-			v.Add("limit", "must be a whole number from 1 to 100")
-		}
-		f.Limit = n
-	}
+	f.Limit = pageLimit(q["limit"], &v)
 	if err := v.Err(); err != nil {
 		return Response{}, err
 	}

@@ -22,18 +22,54 @@ import (
 // the answer then.
 const maxQueriesPerPage = 5
 
-// leadQuery is the plan for a filtered list: the most selective index whose
-// partition answers one filter, and the rest as a filter expression.
-type leadQuery struct {
+// indexQuery is the plan for a filtered list: the index partition that
+// answers the most of the filter, the range of its sort keys the filter
+// keeps, and the rest of the filter as a filter expression.
+type indexQuery struct {
 	index  schema.Index
 	pk     string
+	lo, hi string // inclusive bounds of the sort key; "" for none
 	filter []string
 	values map[string]types.AttributeValue
 	names  map[string]string
 }
 
-func planLeadQuery(f crm.LeadFilter) leadQuery {
-	q := leadQuery{values: map[string]types.AttributeValue{}, names: map[string]string{}}
+// input is the query of q's partition from start (a cursor's key, or nil),
+// newest (highest sort key) first or oldest first. A start outside the
+// sort key range (the range moved with now since the cursor was made)
+// begins at the range, which then holds nothing the earlier pages listed.
+func (q indexQuery) input(table string, start map[string]types.AttributeValue, newestFirst bool) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		IndexName:                 aws.String(q.index.Name),
+		KeyConditionExpression:    aws.String("#ipk = :ipk"),
+		ExpressionAttributeNames:  map[string]string{"#ipk": q.index.PartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ipk": str(q.pk)},
+		ScanIndexForward:          aws.Bool(!newestFirst),
+		ExclusiveStartKey:         start,
+	}
+	if q.lo != "" {
+		*in.KeyConditionExpression += " AND #isk BETWEEN :lo AND :hi"
+		in.ExpressionAttributeNames["#isk"] = q.index.SortKey
+		in.ExpressionAttributeValues[":lo"], in.ExpressionAttributeValues[":hi"] = str(q.lo), str(q.hi)
+		if sk, ok := start[q.index.SortKey].(*types.AttributeValueMemberS); ok && sk.Value < q.lo {
+			in.ExclusiveStartKey = nil
+		}
+	}
+	if len(q.filter) > 0 {
+		in.FilterExpression = aws.String(strings.Join(q.filter, " AND "))
+		for k, v := range q.names {
+			in.ExpressionAttributeNames[k] = v
+		}
+		for k, v := range q.values {
+			in.ExpressionAttributeValues[k] = v
+		}
+	}
+	return in
+}
+
+func planLeadQuery(f crm.LeadFilter) indexQuery {
+	q := indexQuery{values: map[string]types.AttributeValue{}, names: map[string]string{}}
 	ix := func(name string) schema.Index { i, _ := schema.Rapport.Index(name); return i }
 	switch {
 	case f.Owner != "":
@@ -56,6 +92,15 @@ func planLeadQuery(f crm.LeadFilter) leadQuery {
 	if f.Source != "" && q.index.Name != schema.GSI4 {
 		add("source", f.Source, "source")
 	}
+	if !f.From.IsZero() || !f.To.IsZero() {
+		q.lo, q.hi = "0", "9"
+		if !f.From.IsZero() {
+			q.lo = formatTime(f.From)
+		}
+		if !f.To.IsZero() {
+			q.hi = formatTime(f.To) // "<time>#<id>" sorts after "<time>": To is excluded
+		}
+	}
 	return q
 }
 
@@ -67,36 +112,7 @@ func (s *LeadStore) Leads(ctx context.Context, f crm.LeadFilter) (crm.LeadPage, 
 	if err != nil {
 		return crm.LeadPage{}, err
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		IndexName:                 aws.String(q.index.Name),
-		KeyConditionExpression:    aws.String("#ipk = :ipk"),
-		ExpressionAttributeNames:  map[string]string{"#ipk": q.index.PartitionKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":ipk": str(q.pk)},
-		ScanIndexForward:          aws.Bool(false),
-		ExclusiveStartKey:         start,
-	}
-	if !f.From.IsZero() || !f.To.IsZero() {
-		lo, hi := "0", "9"
-		if !f.From.IsZero() {
-			lo = formatTime(f.From)
-		}
-		if !f.To.IsZero() {
-			hi = formatTime(f.To) // "<time>#<id>" sorts after "<time>": To is excluded
-		}
-		*in.KeyConditionExpression += " AND #isk BETWEEN :lo AND :hi"
-		in.ExpressionAttributeNames["#isk"] = q.index.SortKey
-		in.ExpressionAttributeValues[":lo"], in.ExpressionAttributeValues[":hi"] = str(lo), str(hi)
-	}
-	if len(q.filter) > 0 {
-		in.FilterExpression = aws.String(strings.Join(q.filter, " AND "))
-		for k, v := range q.names {
-			in.ExpressionAttributeNames[k] = v
-		}
-		for k, v := range q.values {
-			in.ExpressionAttributeValues[k] = v
-		}
-	}
+	in := q.input(s.Table, start, true)
 
 	var page crm.LeadPage
 	next, err := queryPage(ctx, s.Client, in, q.index, f.Limit, func(raw map[string]types.AttributeValue) error {
@@ -185,7 +201,7 @@ func encodeCursor(index, filter string, k map[string]types.AttributeValue) strin
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string, q leadQuery, filter string) (map[string]types.AttributeValue, error) {
+func decodeCursor(s string, q indexQuery, filter string) (map[string]types.AttributeValue, error) {
 	return decodeIndexCursor(s, q.index, q.pk, filter)
 }
 

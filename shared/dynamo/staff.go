@@ -185,7 +185,7 @@ func (s *StaffStore) List(ctx context.Context, f staff.Filter) (staff.Page, erro
 	fp := hashKey(strings.Join([]string{"staff", f.Team, f.Role}, "\x00"))[:12]
 	// The leads' cursor format fits: an index, a print of the filters and
 	// the four key attributes to resume after.
-	start, err := decodeCursor(f.Cursor, leadQuery{index: ix, pk: pk}, fp)
+	start, err := decodeCursor(f.Cursor, indexQuery{index: ix, pk: pk}, fp)
 	if err != nil {
 		return staff.Page{}, err
 	}

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -13,21 +12,12 @@ import (
 	"github.com/rapportcrm/rapport/shared/ticket"
 )
 
-// ticketQuery is the plan for a ticket list: the queue whose partition
-// answers the most of the filter, the range of its sort keys the SLA
-// filter keeps, and the rest of the filter as a filter expression.
-type ticketQuery struct {
-	index  schema.Index
-	pk     string
-	lo, hi string // inclusive bounds of the sort key; "" for none
-	filter []string
-	names  map[string]string
-	values map[string]types.AttributeValue
-}
-
-func planTicketQuery(f ticket.Filter) ticketQuery {
+// planTicketQuery plans a ticket list: the queue whose partition answers
+// the most of the filter, the range of its sort keys the SLA filter keeps,
+// and the rest of the filter as a filter expression.
+func planTicketQuery(f ticket.Filter) indexQuery {
 	ix := func(name string) schema.Index { i, _ := schema.Rapport.Index(name); return i }
-	q := ticketQuery{names: map[string]string{}, values: map[string]types.AttributeValue{}}
+	q := indexQuery{names: map[string]string{}, values: map[string]types.AttributeValue{}}
 	switch {
 	case f.Status != "":
 		q.index, q.pk = ix(schema.GSI2), ticketsByStatus+string(f.Status)
@@ -69,39 +59,6 @@ func planTicketQuery(f ticket.Filter) ticketQuery {
 	return q
 }
 
-// input is the query of q's partition from start (a cursor's key, or nil).
-// A start outside the sort key range (the range moved with now since the
-// cursor was made) begins at the range, which then holds nothing the
-// earlier pages listed.
-func (q ticketQuery) input(table string, start map[string]types.AttributeValue) *dynamodb.QueryInput {
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(table),
-		IndexName:                 aws.String(q.index.Name),
-		KeyConditionExpression:    aws.String("#ipk = :ipk"),
-		ExpressionAttributeNames:  map[string]string{"#ipk": q.index.PartitionKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":ipk": str(q.pk)},
-		ExclusiveStartKey:         start,
-	}
-	if q.lo != "" {
-		*in.KeyConditionExpression += " AND #isk BETWEEN :lo AND :hi"
-		in.ExpressionAttributeNames["#isk"] = q.index.SortKey
-		in.ExpressionAttributeValues[":lo"], in.ExpressionAttributeValues[":hi"] = str(q.lo), str(q.hi)
-		if sk, ok := start[q.index.SortKey].(*types.AttributeValueMemberS); ok && sk.Value < q.lo {
-			in.ExclusiveStartKey = nil
-		}
-	}
-	if len(q.filter) > 0 {
-		in.FilterExpression = aws.String(strings.Join(q.filter, " AND "))
-		for k, v := range q.names {
-			in.ExpressionAttributeNames[k] = v
-		}
-		for k, v := range q.values {
-			in.ExpressionAttributeValues[k] = v
-		}
-	}
-	return in
-}
-
 // List implements ticket.Store: one queue of an index, most pressing
 // first, never a scan. A status chooses the status queue, else an owner
 // the owner's queue, else the queue of every active ticket; the other
@@ -121,7 +78,7 @@ func (s *TicketStore) List(ctx context.Context, f ticket.Filter) (ticket.Page, e
 	if sk, ok := start[q.index.SortKey].(*types.AttributeValueMemberS); ok && q.hi != "" && sk.Value > q.hi {
 		return page, nil // the range moved back before the cursor: nothing after it
 	}
-	next, err := queryPage(ctx, s.Client, q.input(s.Table, start), q.index, f.Limit, func(raw map[string]types.AttributeValue) error {
+	next, err := queryPage(ctx, s.Client, q.input(s.Table, start, false), q.index, f.Limit, func(raw map[string]types.AttributeValue) error {
 		var it ticketItem
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return err

@@ -65,6 +65,10 @@ var (
 	ErrRejected = errors.New("message rejected by the mail service")
 )
 
+// Refused reports whether err says the mail service will never take the
+// message — it is invalid, or was rejected — so a retry is pointless.
+func Refused(err error) bool { return errors.Is(err, ErrRejected) || errors.Is(err, ErrInvalid) }
+
 // MaxRecipients is the most addresses one message may have: SES's limit.
 const MaxRecipients = 50
 

@@ -111,7 +111,7 @@ func (n *Notifier) message(inv survey.Invitation) (email.Message, error) {
 // retry would be refused again.
 func (n *Notifier) send(ctx context.Context, eventID, invitationID string, msg email.Message) error {
 	err := reminders.Once{Mail: n.Mail, Log: n.Log, Now: n.Now}.Send(ctx, "survey|invited|"+eventID, msg)
-	if errors.Is(err, email.ErrRejected) || errors.Is(err, email.ErrInvalid) {
+	if email.Refused(err) {
 		if n.Logger != nil {
 			n.Logger.WarnContext(ctx, "survey invitation refused by the mail service", "invitation_id", invitationID, "error", err.Error())
 		}

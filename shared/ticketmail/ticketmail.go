@@ -194,7 +194,7 @@ func (n *Notifier) toRequester(ctx context.Context, kind, eventID string, t tick
 func (n *Notifier) send(ctx context.Context, kind, eventID, ticketID string, msg email.Message) error {
 	key := "ticket|" + kind + "|" + eventID + "|" + strings.ToLower(msg.To[0])
 	err := reminders.Once{Mail: n.Mail, Log: n.Log, Now: n.Now}.Send(ctx, key, msg)
-	if errors.Is(err, email.ErrRejected) || errors.Is(err, email.ErrInvalid) {
+	if email.Refused(err) {
 		if n.Logger != nil {
 			n.Logger.WarnContext(ctx, "ticket mail refused by the mail service", "mail", kind, "ticket_id", ticketID, "error", err.Error())
 		}

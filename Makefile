@@ -93,9 +93,20 @@ test-cdk: deps ## run the CDK assertion tests (infra/cdk)
 LATENCY_BENCH := NewLeadLatency|WriteGrowth
 
 .PHONY: bench
-bench: deps ## run the benchmarks (requests and capacity per operation, scorecard, latency growth)
-	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -skip '$(LATENCY_BENCH)|BenchmarkSweep10000' -benchmem ./...
-	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench 'NewLeadLatency$$' -benchtime 1x -timeout 30m ./infra/local/
+bench: deps ## print one table of measured figures: DynamoDB cost per operation, HTTP load, cold starts, sizes, latency growth (about 4 minutes)
+	@mkdir -p .rapport/bench && rm -f .rapport/bench/*.txt
+	@$(MAKE) -s --no-print-directory sizes > .rapport/bench/sizes.txt
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench 'CaptureCost/(baseline|new-lead|duplicate)|TimerCost/idle-sweep|OpCosts' -benchtime 200x ./shared/dynamo/ > .rapport/bench/ops.txt
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench 'ScorecardReadCost' -benchtime 20x ./shared/httpapi/ > .rapport/bench/scorecard.txt
+	RAPPORT_BENCH_LEADS=20000 $(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench 'NewLeadLatency$$' -benchtime 1x -timeout 30m ./infra/local/ > .rapport/bench/latency.txt
+	go test -run '^$$' -bench 'FormLoad' -benchtime 1x -timeout 10m ./infra/local/ > .rapport/bench/load.txt
+	go test -run '^$$' -bench 'ColdStart' -benchtime 1x -timeout 20m ./infra/bench/ > .rapport/bench/coldstart.txt
+	@echo
+	@go run ./infra/bench/benchtable .rapport/bench/*.txt | tee .rapport/bench/table.txt
+
+.PHONY: bench-all
+bench-all: deps ## run every benchmark in the module, each as go test prints it
+	$(WITH_DYNAMODB) dynoxide -- go test -run '^$$' -bench . -skip '$(LATENCY_BENCH)|BenchmarkSweep10000|FormLoad|ColdStart' -benchmem ./...
 
 .PHONY: bench-latency
 bench-latency: deps ## the latency guard over HTTP on the make dev stack, and in process on DynamoDB Local

@@ -26,7 +26,7 @@ import (
 // api is the leads function's real handler over a fresh table, called with
 // API Gateway payloads as the gateway would send them.
 type api struct {
-	t       *testing.T
+	t       testing.TB
 	handler app.HTTPHandler
 	mu      sync.Mutex
 	now     time.Time
@@ -109,7 +109,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func decode(t *testing.T, resp lambdaevents.APIGatewayV2HTTPResponse) map[string]any {
+func decode(t testing.TB, resp lambdaevents.APIGatewayV2HTTPResponse) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {

@@ -33,7 +33,7 @@ type scorecardAPI struct {
 // wednesday is 2026-12-02 11:00 in Berlin, in week 2026-W49.
 var wednesday = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 
-func newScorecardAPI(t *testing.T) *scorecardAPI {
+func newScorecardAPI(t testing.TB) *scorecardAPI {
 	client, table := dynamotest.NewTable(t)
 	cfg, err := config.FromEnv(func(k string) string {
 		return map[string]string{"TABLE_NAME": table, "ORG_TIME_ZONE": "Europe/Berlin"}[k]
@@ -373,7 +373,7 @@ func bulkEvent(slot int) *scorecard.Rollup {
 // the events of each of a day's slots merged into one Apply under an id of
 // its own (the read cost is the point, not the write), so that 1,000 and
 // 100,000 events fill the same items. It returns the events per day.
-func fillQuarter(t *testing.T, store *dynamo.RollupStore, n int) map[string]int {
+func fillQuarter(t testing.TB, store *dynamo.RollupStore, n int) map[string]int {
 	t.Helper()
 	const slotsPerDay = 8
 	q, err := period.Parse("2026-Q4", berlin)

@@ -145,7 +145,7 @@ func problemField(t *testing.T, body string) string {
 	return errs[0].(map[string]any)["field"].(string)
 }
 
-func decodeString(t *testing.T, body string) map[string]any {
+func decodeString(t testing.TB, body string) map[string]any {
 	t.Helper()
 	return decode(t, lambdaevents.APIGatewayV2HTTPResponse{Body: body})
 }

@@ -135,6 +135,7 @@ type Stack struct {
 	Config config.Config
 
 	now   func() time.Time
+	bus   *bus.Bus
 	mover *mover // nil when the clock is real
 	done  chan struct{}
 	err   error
@@ -268,7 +269,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return fail(err)
 	}
-	pub.p = b
+	pub.p, st.bus = b, b
 	gw, err := gateway.New(gateway.Options{
 		Routes: o.Routes, Handlers: hs.http, Authorizer: st.Auth, Now: o.Now, Log: o.Log, Region: awsCfg.Region,
 	})

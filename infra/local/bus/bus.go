@@ -58,6 +58,15 @@ type Bus struct {
 	mu      sync.Mutex
 	closed  bool
 	pending sync.WaitGroup
+	dead    []deadLetter // deliveries whose retries were spent, oldest first
+}
+
+// deadLetter is a delivery that failed for good, kept as the rule's
+// dead-letter queue keeps it in AWS until someone redrives it.
+type deadLetter struct {
+	rule    manifest.Rule
+	ev      lambdaevents.EventBridgeEvent
+	eventID string
 }
 
 var _ relay.Publisher = (*Bus)(nil)
@@ -160,7 +169,10 @@ func (b *Bus) deliver(r manifest.Rule, ev lambdaevents.EventBridgeEvent, eventID
 		return h(invoke.Context(ctx, b.o.Region, r.Function), ev)
 	})
 	if err != nil {
-		b.o.Log.Error("event not delivered", "rule", r.Name, "function", r.Function, "event_id", eventID, "attempts", attempts, "err", err)
+		b.o.Log.Error("event not delivered: kept in the dead-letter queue", "rule", r.Name, "function", r.Function, "event_id", eventID, "attempts", attempts, "err", err)
+		b.mu.Lock()
+		b.dead = append(b.dead, deadLetter{r, ev, eventID})
+		b.mu.Unlock()
 		return
 	}
 	if attempts > 1 {
@@ -203,6 +215,31 @@ func (b *Bus) Close(ctx context.Context) error {
 		<-done
 		return fmt.Errorf("event deliveries cut short: %w", ctx.Err())
 	}
+}
+
+// DeadLetters returns how many deliveries failed for good and wait in the
+// dead-letter queue.
+func (b *Bus) DeadLetters() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.dead)
+}
+
+// Redrive hands every dead letter to its consumer again, as a person does
+// with a dead-letter queue's redrive in AWS: the same event, with the
+// same retries; one that fails for good again returns to the queue. It
+// returns how many it redrove.
+func (b *Bus) Redrive() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	dead := b.dead
+	b.dead = nil
+	for _, d := range dead {
+		b.pending.Add(1)
+		b.o.Activity.Start()
+		go b.deliver(d.rule, d.ev, d.eventID)
+	}
+	return len(dead)
 }
 
 // Wait blocks until no delivery is under way. Tests use it after Publish.

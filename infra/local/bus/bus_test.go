@@ -157,6 +157,35 @@ func TestGivesUpAfterTheLastAttemptAndLogs(t *testing.T) {
 	}
 }
 
+// A delivery whose retries are spent waits in the dead-letter queue, and a
+// redrive hands it to its consumer again — once, and only to that rule.
+func TestRedriveDeliversDeadLettersOnce(t *testing.T) {
+	c := &consumers{got: map[string][]lambdaevents.EventBridgeEvent{}, fail: map[string]int{"kpis": 2}}
+	b, err := bus.New(bus.Options{Rules: rules, Handlers: c.handlers(), Retry: invoke.Policy{Attempts: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := envelope(t, events.LeadCapturedType)
+	b.Publish(context.Background(), []events.Envelope{env})
+	b.Wait()
+	if c.count("kpis") != 0 || c.count("reminders") != 1 || b.DeadLetters() != 1 {
+		t.Fatalf("before the redrive: kpis got %d, reminders %d, dead letters %d; want 0, 1, 1", c.count("kpis"), c.count("reminders"), b.DeadLetters())
+	}
+	if n := b.Redrive(); n != 1 {
+		t.Fatalf("redrove %d, want 1", n)
+	}
+	b.Wait()
+	if c.count("kpis") != 1 || c.count("reminders") != 1 || b.DeadLetters() != 0 {
+		t.Errorf("after the redrive: kpis got %d, reminders %d, dead letters %d; want 1, 1, 0", c.count("kpis"), c.count("reminders"), b.DeadLetters())
+	}
+	if got := c.got["kpis"][0].Detail; !bytes.Equal(got, env.Detail) {
+		t.Errorf("redriven detail %s, want %s", got, env.Detail)
+	}
+	if b.Redrive() != 0 {
+		t.Error("a second redrive found dead letters")
+	}
+}
+
 func TestRefusesMalformedEntriesOneByOne(t *testing.T) {
 	c := &consumers{got: map[string][]lambdaevents.EventBridgeEvent{}}
 	b, err := bus.New(bus.Options{Rules: rules, Handlers: c.handlers()})

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/infra/manifest"
 )
 
 // The real manifest's kpis function: one rule per Rapport source, on the
@@ -61,5 +63,40 @@ func TestKPIsFromTheManifest(t *testing.T) {
 		if allows(sts, a, anyResource) {
 			t.Errorf("the kpis function may %s", a)
 		}
+	}
+}
+
+// The real manifest's daily value ranking: a schedule at 00:30 in the
+// organisation's zone invokes the kpis function with the ranking's detail
+// type; the function's grants already cover what it reads and writes (the
+// rollups, the customers, the index of their ranks), and never a Scan.
+func TestValueRankScheduleFromTheManifest(t *testing.T) {
+	tpl := realTemplate()
+	kpis := tpl.function(t, "kpis")
+	var found map[string]any
+	for _, id := range tpl.ofType("AWS::Scheduler::Schedule") {
+		p := tpl.doc.Resources[id].Properties
+		if same(obj(p["Target"])["Arn"], getAtt(kpis, "Arn")) {
+			found = p
+		}
+	}
+	if found == nil {
+		t.Fatal("no schedule targets the kpis function")
+	}
+	if found["ScheduleExpression"] != "cron(30 0 * * ? *)" || found["ScheduleExpressionTimezone"] == nil {
+		t.Errorf("value rank schedule %v in %v, want cron(30 0 * * ? *) in the organisation's zone", found["ScheduleExpression"], found["ScheduleExpressionTimezone"])
+	}
+	var input map[string]any
+	if err := json.Unmarshal([]byte(joined(obj(found["Target"])["Input"])), &input); err != nil || input["detail-type"] != manifest.RankValueDetailType {
+		t.Errorf("value rank input %v (%v), want detail-type %s", obj(found["Target"])["Input"], err, manifest.RankValueDetailType)
+	}
+	sts := tpl.statements(t, kpis)
+	for _, action := range []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"} {
+		if !allows(sts, action, anyResource) {
+			t.Errorf("kpis may not %s", action)
+		}
+	}
+	if allows(sts, "dynamodb:Scan", anyResource) {
+		t.Error("kpis may scan the table")
 	}
 }

@@ -187,10 +187,22 @@ func TestSettingsFromContext(t *testing.T) {
 		CtxSLAPolicies:         "urgent=1h",
 		CtxTicketCloseAfter:    "0s",
 		CtxTicketReopenWithin:  "a week",
+		CtxOrgCurrency:         "EURO",
 	} {
 		if _, err := settings(map[string]any{key: bad}); err == nil {
 			t.Errorf("%s = %v accepted", key, bad)
 		}
+	}
+	// The organisation's currency: EUR unless set, an ISO 4217 code, and
+	// a wrong one names its key.
+	if s, err := settings(map[string]any{}); err != nil || s.OrgCurrency != "EUR" || s.Environment("t", "b")["ORG_CURRENCY"] != "EUR" {
+		t.Errorf("default currency: %q, %v", s.OrgCurrency, err)
+	}
+	if s, err := settings(map[string]any{CtxOrgCurrency: "CHF"}); err != nil || s.Environment("t", "b")["ORG_CURRENCY"] != "CHF" {
+		t.Errorf("CHF: %+v, %v", s.OrgCurrency, err)
+	}
+	if _, err := settings(map[string]any{CtxOrgCurrency: "XYZ"}); err == nil || !strings.HasPrefix(err.Error(), CtxOrgCurrency+": ORG_CURRENCY") {
+		t.Errorf("XYZ: %v, want an error naming %s", err, CtxOrgCurrency)
 	}
 	// The calendar's errors name the variable and the part at fault.
 	if _, err := settings(map[string]any{CtxHolidays: []any{"2026-12-25", "25.12.2026"}}); err == nil ||

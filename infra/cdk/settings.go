@@ -23,6 +23,7 @@ const (
 	CtxCORSAllowedOrigins  = "rapport:corsAllowedOrigins"   // list, or comma-separated string
 	CtxFormRedirectOrigins = "rapport:formRedirectOrigins"  // list, or comma-separated string
 	CtxOrgTimeZone         = "rapport:orgTimeZone"          // IANA name
+	CtxOrgCurrency         = "rapport:orgCurrency"          // ISO 4217 code, e.g. EUR
 	CtxLeadDuplicateWindow = "rapport:leadDuplicateWindow"  // Go duration, e.g. 720h
 	CtxBusinessHours       = "rapport:businessHours"        // e.g. "Mon-Fri 09:00-17:00"
 	CtxHolidays            = "rapport:holidays"             // list of dates, or comma-separated string
@@ -56,6 +57,7 @@ type Settings struct {
 	CORSAllowedOrigins  []string
 	FormRedirectOrigins []string
 	OrgTimeZone         string
+	OrgCurrency         string
 	LeadDuplicateWindow string
 	BusinessHours       string
 	Holidays            []string
@@ -126,6 +128,7 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 		into *string
 		def  string
 	}{
+		{CtxOrgCurrency, &s.OrgCurrency, config.DefaultCurrency},
 		{CtxAppURL, &s.AppURL, ""},
 		{CtxFirstContactWithin, &s.FirstContactWithin, config.DefaultFirstContact.String()},
 		{CtxCheckInAfter, &s.CheckInAfter, config.DefaultCheckInAfter.String()},
@@ -168,6 +171,7 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 // contextKeys are the context keys of the variables a deployer sets.
 var contextKeys = map[string]string{
 	"ORG_TIME_ZONE":          CtxOrgTimeZone,
+	"ORG_CURRENCY":           CtxOrgCurrency,
 	"CORS_ALLOWED_ORIGINS":   CtxCORSAllowedOrigins,
 	"FORM_REDIRECT_ORIGINS":  CtxFormRedirectOrigins,
 	"LEAD_DUPLICATE_WINDOW":  CtxLeadDuplicateWindow,
@@ -231,6 +235,7 @@ func (s Settings) Environment(tableName, busName string) map[string]string {
 		"TABLE_NAME":             tableName,
 		"EVENT_BUS_NAME":         busName,
 		"ORG_TIME_ZONE":          s.OrgTimeZone,
+		"ORG_CURRENCY":           s.OrgCurrency,
 		"CORS_ALLOWED_ORIGINS":   strings.Join(s.CORSAllowedOrigins, ","),
 		"FORM_REDIRECT_ORIGINS":  strings.Join(s.FormRedirectOrigins, ","),
 		"LEAD_DUPLICATE_WINDOW":  s.LeadDuplicateWindow,

@@ -77,6 +77,7 @@ func TestFunctions(t *testing.T) {
 			env := obj(obj(p["Environment"])["Variables"])
 			want := map[string]any{
 				"ORG_TIME_ZONE":         "Europe/Berlin",
+				"ORG_CURRENCY":          "EUR", // the default
 				"CORS_ALLOWED_ORIGINS":  "https://www.example.com,https://shop.example.com",
 				"FORM_REDIRECT_ORIGINS": "https://www.example.com",
 				"LEAD_DUPLICATE_WINDOW": "720h",                // cdk.json's

@@ -267,6 +267,7 @@ var samples = map[string]conformanceRequest{
 	"POST /leads/{id}/convert": {headers: map[string]string{"Content-Type": "application/json"},
 		body: `{"deal_value":"10.00","currency":"EUR"}`},
 	"GET /surveys/results": {query: map[string]string{"question": "nps"}},
+	"GET /customers":       {query: map[string]string{"sort": "value"}},
 	"PUT /scorecard/config": {headers: map[string]string{"Content-Type": "application/json", "If-Match": `"0"`},
 		body: `{"kpis":{"nps":{"target":60}}}`},
 }

@@ -188,6 +188,9 @@ var Routes = []Route{
 	{Method: "PATCH", Path: "/leads/{id}", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/leads/{id}/activities", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/leads/{id}/convert", Function: "leads", Role: Agent},
+	// Customers by value: sort=value is the one order (and required).
+	{Method: "GET", Path: "/customers", Function: "leads", Role: Agent,
+		Query: []string{"sort", "limit", "cursor"}},
 	{Method: "GET", Path: "/customers/{id}", Function: "leads", Role: Agent},
 	{Method: "POST", Path: "/customers/{id}/purchases", Function: "leads", Role: Agent},
 
@@ -315,9 +318,18 @@ func allOf(name, source, function string) Rule {
 // SweepDetailType is the detail type of the timer sweep's schedule.
 const SweepDetailType = "reminders.sweep"
 
+// RankValueDetailType is the detail type of the daily ranking of the
+// customers by value.
+const RankValueDetailType = "customers.rank_value"
+
 // Schedules lists the timers.
 var Schedules = []Schedule{
 	{Name: "reminders-sweep", Expression: "rate(1 minute)", Function: "reminders", DetailType: SweepDetailType, CatchesUp: true},
+	// Ranks the customers by their revenue in the 365 days that ended at
+	// midnight, in the organisation's zone: the kpis function keeps the
+	// rollups it reads. Each run reads the whole window, so merged runs
+	// lose nothing.
+	{Name: "customers-rank-value", Expression: "cron(30 0 * * ? *)", Function: "kpis", DetailType: RankValueDetailType, CatchesUp: true},
 }
 
 // FunctionNamed returns the function called name and whether it exists.

@@ -7,6 +7,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/dynamo"
 	"github.com/rapportcrm/rapport/shared/rollup"
@@ -25,10 +26,25 @@ import (
 // would fail the same way until the retries ran out. Every other error is
 // returned, so the bus retries the event; the store's transaction wrote
 // all or nothing, so the retry is safe.
+//
+// Its daily schedule (manifest.RankValueDetailType) ranks the customers by
+// their trailing-twelve-month revenue, read from the rollups it keeps; a
+// failed run returns its error, and the scheduler retries it.
 func KPIs(d Deps) EventHandler {
-	store := &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now}
+	store := &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Currency: d.Config.Currency, Now: d.Now}
 	zone := d.Config.TimeZone
+	ranker := valueRanker{rollups: store, ranks: &dynamo.ValueStore{Client: d.DynamoDB, Table: d.Config.TableName},
+		zone: zone, currency: d.Config.Currency}
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
+		if ev.DetailType == manifest.RankValueDetailType {
+			at := ev.Time
+			if at.IsZero() {
+				at = d.Now()
+			}
+			rep, err := ranker.run(ctx, at)
+			d.Log.InfoContext(ctx, "value ranks", "ranked", rep.Ranked, "written", rep.Written, "cleared", rep.Cleared, "unchanged", rep.Unchanged)
+			return err
+		}
 		env, err := envelopeOf(ev)
 		if err != nil {
 			d.Log.ErrorContext(ctx, "event not counted: its detail is not an event", "detail_type", ev.DetailType)

@@ -15,6 +15,7 @@ func Leads(d Deps) HTTPHandler {
 			Store:           &dynamo.LeadStore{Client: d.DynamoDB, Table: d.Config.TableName},
 			Now:             d.Now,
 			DuplicateWindow: d.Config.DuplicateWindow,
+			Currency:        d.Config.Currency,
 		},
 		CORS: httpapi.CORS{
 			Origins: d.Config.CORSOrigins,

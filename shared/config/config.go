@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rapportcrm/rapport/shared/calendar"
+	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/email"
 	"github.com/rapportcrm/rapport/shared/sla"
 	"github.com/rapportcrm/rapport/shared/survey"
@@ -95,12 +96,18 @@ type Config struct {
 	// invitations to one person (SURVEY_QUIET_PERIOD, 720h; 0 turns it
 	// off) and how long a link works (SURVEY_LINK_LIFETIME, 720h).
 	Surveys survey.Settings
+	// Currency is the organisation's currency (ORG_CURRENCY, an ISO 4217
+	// code, default DefaultCurrency). Deals and purchases in another are
+	// refused; the rollups, the scorecard's revenue and the customers'
+	// value ranks count in it.
+	Currency string
 }
 
 // Defaults applied when a variable is unset.
 const (
 	DefaultDuplicateWindow = 30 * 24 * time.Hour
 	DefaultTimeZone        = "UTC"
+	DefaultCurrency        = "EUR"
 	DefaultBusinessHours   = calendar.DefaultHours
 	DefaultMailFrom        = "Rapport <rapport@localhost>"
 	DefaultFirstContact    = 4 * time.Hour
@@ -133,6 +140,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("ORG_TIME_ZONE %q is not an IANA time zone: %w", tz, err)
 	}
 	c.TimeZone = loc
+	if c.Currency = strings.TrimSpace(getenv("ORG_CURRENCY")); c.Currency == "" {
+		c.Currency = DefaultCurrency
+	} else if !crm.IsCurrency(c.Currency) {
+		return Config{}, fmt.Errorf("ORG_CURRENCY %q is not an ISO 4217 currency code such as EUR", c.Currency)
+	}
 	if c.OrgName, err = orgName(getenv("ORG_NAME")); err != nil {
 		return Config{}, err
 	}

@@ -89,3 +89,18 @@ func TestOrgName(t *testing.T) {
 		}
 	}
 }
+
+func TestOrgCurrency(t *testing.T) {
+	for given, want := range map[string]string{"": "EUR", " USD ": "USD", "JPY": "JPY"} {
+		c, err := FromEnv(env(map[string]string{"TABLE_NAME": "rapport", "ORG_CURRENCY": given}))
+		if err != nil || c.Currency != want {
+			t.Errorf("ORG_CURRENCY %q: %q, %v; want %s", given, c.Currency, err, want)
+		}
+	}
+	for _, bad := range []string{"eur", "EURO", "XXX", "ABC", "€"} {
+		_, err := FromEnv(env(map[string]string{"TABLE_NAME": "rapport", "ORG_CURRENCY": bad}))
+		if err == nil || !strings.HasPrefix(err.Error(), "ORG_CURRENCY ") {
+			t.Errorf("ORG_CURRENCY %q: %v, want an error naming ORG_CURRENCY", bad, err)
+		}
+	}
+}

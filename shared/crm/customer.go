@@ -48,6 +48,9 @@ type CustomerDetail struct {
 	// Purchases are the latest LatestPurchases purchases, the most
 	// recently bought first.
 	Purchases []Purchase
+	// Value is the customer's value rank; nil when it is not ranked (no
+	// revenue in the twelve months the last daily ranking read).
+	Value *ValueRank
 }
 
 // LatestPurchases is how many purchases a customer's detail shows.

@@ -59,6 +59,11 @@ func (s *LeadService) RecordPurchase(ctx context.Context, actor, customerID stri
 	}
 	now := s.Now().UTC()
 	in, err := checkPurchase(p, idempotencyKey, now)
+	if err == nil {
+		var v Invalid
+		s.checkCurrency(p.Amount, &v)
+		err = v.Err()
+	}
 	if err != nil {
 		return Purchase{}, false, err
 	}

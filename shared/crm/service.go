@@ -24,6 +24,10 @@ type LeadService struct {
 	// DuplicateWindow is how long a person's lead absorbs their later
 	// submissions.
 	DuplicateWindow time.Duration
+	// Currency is the organisation's currency (ISO 4217): deals and
+	// purchases in another are refused, naming currency. Empty accepts
+	// any.
+	Currency string
 }
 
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.
@@ -264,6 +268,7 @@ type Conversion struct {
 func (s *LeadService) Convert(ctx context.Context, actor, id string, c Conversion) (Customer, error) {
 	var v Invalid
 	note := cleanText(c.Note, maxMessage, "note", &v)
+	s.checkCurrency(c.Deal, &v)
 	if err := v.Err(); err != nil {
 		return Customer{}, err
 	}

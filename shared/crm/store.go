@@ -56,6 +56,10 @@ type LeadStore interface {
 	// events in one transaction. ECONFLICT when the customer changed or
 	// the key was taken meanwhile; ENOTFOUND when the customer is gone.
 	RecordPurchase(ctx context.Context, p PurchaseRequest) error
+	// CustomersByValue lists the ranked customers, the highest
+	// trailing-twelve-month revenue first. EINVALID naming cursor for a
+	// cursor it did not make.
+	CustomersByValue(ctx context.Context, f ValueFilter) (ValuePage, error)
 }
 
 // CaptureRequest is everything Capture writes.

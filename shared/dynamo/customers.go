@@ -87,7 +87,8 @@ func (s *LeadStore) Convert(ctx context.Context, c crm.ConvertRequest) error {
 }
 
 // Customer implements crm.LeadStore: one query of the customer's partition
-// finds the customer and its leads (stopping before its purchases), one
+// finds the customer, its value rank and its leads (stopping before its
+// purchases), one
 // query per lead its history, and one its latest purchases.
 func (s *LeadStore) Customer(ctx context.Context, id string) (crm.CustomerDetail, error) {
 	var d crm.CustomerDetail
@@ -107,6 +108,13 @@ func (s *LeadStore) Customer(ctx context.Context, id string) (crm.CustomerDetail
 				return err
 			}
 			leadIDs = append(leadIDs, it.LeadID)
+		case typeCustomerValue:
+			var it customerValueItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return err
+			}
+			v := toValueRank(it)
+			d.Value = &v
 		}
 		return nil
 	})

@@ -12,6 +12,7 @@
 //	LEADKEY#<key>          LEADKEY                   who submitted: email or phone → lead id, for duplicates
 //	IDEM#<hash>            IDEM                      an Idempotency-Key's answer
 //	CUSTOMER#<id>          CUSTOMER                  a customer
+//	CUSTOMER#<id>          CUSTOMER#VALUE            its value rank, in index partition CUSTOMERS#VALUE (customer_value.go)
 //	CUSTOMER#<id>          LEAD#<lead id>            a lead that became this customer's deal
 //	CUSTOMER#<id>          PURCHASE#<rfc3339>#<id>   a purchase by this customer, at when it was bought (purchases.go)
 //	CUSTKEY#<key>          CUSTKEY                   email or phone → customer id

@@ -41,6 +41,7 @@ func (h *Leads) Register(api *API) {
 		"PATCH /leads/{id}":              h.update,
 		"POST /leads/{id}/activities":    h.addActivity,
 		"POST /leads/{id}/convert":       h.convert,
+		"GET /customers":                 h.customersByValue,
 		"GET /customers/{id}":            h.customer,
 		"POST /customers/{id}/purchases": h.recordPurchase,
 	}
@@ -282,6 +283,34 @@ func (h *Leads) recordPurchase(ctx context.Context, r *Request) (Response, error
 	}
 	// A purchase is read with its customer; it has no page of its own.
 	return JSON(status, toPurchaseJSON(p), "Location", "/customers/"+id), nil
+}
+
+// customersByValue lists the ranked customers, the highest
+// trailing-twelve-month revenue first. sort=value is required: it is the
+// one order the list has, and naming it leaves room for others.
+func (h *Leads) customersByValue(ctx context.Context, r *Request) (Response, error) {
+	q := r.QueryStringParameters
+	var v crm.Invalid
+	if q["sort"] != "value" {
+		v.Add("sort", "must be value: customers are listed by value")
+	}
+	f := crm.ValueFilter{Limit: pageLimit(q["limit"], &v), Cursor: q["cursor"]}
+	if err := v.Err(); err != nil {
+		return Response{}, err
+	}
+	page, err := h.Service.CustomersByValue(ctx, f)
+	if err != nil {
+		return Response{}, err
+	}
+	items := make([]customerValueJSON, len(page.Items))
+	for i, c := range page.Items {
+		items[i] = toCustomerValueJSON(c)
+	}
+	var next *string
+	if page.NextCursor != "" {
+		next = &page.NextCursor
+	}
+	return JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": next}), nil
 }
 
 func (h *Leads) customer(ctx context.Context, r *Request) (Response, error) {

@@ -157,13 +157,21 @@ func toCustomerJSON(c crm.Customer) customerJSON {
 
 type customerDetailJSON struct {
 	customerJSON
-	Leads     []leadDetailJSON `json:"leads"`
-	Purchases []purchaseJSON   `json:"purchases"`
+	// The value rank, absent while the customer is not ranked.
+	ValueRank  int              `json:"value_rank,omitempty"`
+	TTMRevenue *moneyJSON       `json:"ttm_revenue,omitempty"`
+	RankedAt   *time.Time       `json:"ranked_at,omitempty"`
+	Leads      []leadDetailJSON `json:"leads"`
+	Purchases  []purchaseJSON   `json:"purchases"`
 }
 
 func toCustomerDetailJSON(d crm.CustomerDetail) customerDetailJSON {
 	j := customerDetailJSON{customerJSON: toCustomerJSON(d.Customer), Leads: make([]leadDetailJSON, len(d.Leads)),
 		Purchases: make([]purchaseJSON, len(d.Purchases))}
+	if v := d.Value; v != nil {
+		ttm, at := toMoneyJSON(v.Revenue), v.RankedAt
+		j.ValueRank, j.TTMRevenue, j.RankedAt = v.Rank, &ttm, &at
+	}
 	for i, l := range d.Leads {
 		j.Leads[i] = toLeadDetailJSON(l)
 	}
@@ -171,6 +179,19 @@ func toCustomerDetailJSON(d crm.CustomerDetail) customerDetailJSON {
 		j.Purchases[i] = toPurchaseJSON(p)
 	}
 	return j
+}
+
+// customerValueJSON is a customer in the list by value.
+type customerValueJSON struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	ValueRank  int       `json:"value_rank"`
+	TTMRevenue moneyJSON `json:"ttm_revenue"`
+	RankedAt   time.Time `json:"ranked_at"`
+}
+
+func toCustomerValueJSON(v crm.ValueRank) customerValueJSON {
+	return customerValueJSON{ID: v.CustomerID, Name: v.Name, ValueRank: v.Rank, TTMRevenue: toMoneyJSON(v.Revenue), RankedAt: v.RankedAt}
 }
 
 type purchaseJSON struct {

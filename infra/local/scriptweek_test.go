@@ -5,6 +5,9 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +36,9 @@ import (
 //	E6 Wed 25 11:00Z  T1 answered: met, 1 h          LA Wed 03:00   TYO Wed 20:00
 //	E7 Wed 25 12:00Z  T2's first response breaches   LA Wed 04:00   TYO Wed 21:00
 //	E8 Thu 26 15:30Z  A's customer buys for 50.00    LA Thu 07:30   TYO Fri 00:30
+//	E8b Fri 27 02:00Z NPS surveys to A's customer (agent-1's, who won it) and
+//	   to cy@example.com by address (no owner)       LA Thu 18:00   TYO Fri 11:00
+//	E8c Fri 27 07:30Z A's customer answers 9         LA Thu 23:30   TYO Fri 16:30
 //	E9 F1 by agent-1 due Fri 27 14:30Z, done 14:00Z  LA Fri 06:30   TYO Fri 23:30
 //	E10 F2 by agent-1 due Sat 28 16:00Z, done 17:00Z LA Sat 08:00   TYO Sun 01:00
 //	E11 Sun 29 20:00Z lead D captured (web)          LA Sun 12:00   TYO Mon 30 05:00
@@ -57,7 +63,8 @@ func TestScriptedWeekScorecardLosAngeles(t *testing.T) {
 	//   Mon 23: captured A (09:00), B (23:30); response 1 h; A's task due and on time.
 	//   Tue 24: conversion of A (00:30) 100000; B's task due (03:30), late.
 	//   Wed 25: T1, T2 (complaint) opened; T1 met; T2 breached.
-	//   Thu 26: purchase 5000.  Fri 27: F1 on time.  Sat 28: F2 late.
+	//   Thu 26: purchase 5000; two NPS invitations, one promoter's answer.
+	//   Fri 27: F1 on time.  Sat 28: F2 late.
 	//   Sun 29: captured D (12:00).
 	// Week 48 = November = Q4 = everything: 3 captured, 1 converted.
 	week := swWant{
@@ -70,7 +77,9 @@ func TestScriptedWeekScorecardLosAngeles(t *testing.T) {
 		"ticket_first_response_time": v(3600),      // T1: 10:00Z → 11:00Z
 		"best_lead_source_share":     v(200.0 / 3), // web: A, D of 3
 		"average_deal_value":         v(100000),    // A's deal
-		"csat":                       nil,          // no answers
+		"nps":                        v(100),       // one answer, 9: a promoter
+		"survey_response_rate":       v(50),        // 1 answer ÷ 2 invitations
+		"csat":                       nil,          // no CSAT answers
 	}
 	// The sales team (agent-1): A's first contact, its task, its
 	// conversion, T1 and F1, F2; no lead was captured with an owner.
@@ -81,6 +90,8 @@ func TestScriptedWeekScorecardLosAngeles(t *testing.T) {
 		"followups_on_time":    v(200.0 / 3), // A's, F1 on time; F2 late: 2 ÷ 3
 		"sla_compliance":       v(100),       // T1 met
 		"complaint_rate":       v(0),         // T1 is a request
+		"nps":                  v(100),       // A's customer, agent-1's
+		"survey_response_rate": v(100),       // its one invitation, answered
 	}
 	runScriptedWeek(t, "America/Los_Angeles", map[string]swWant{
 		// Mon 23: A and B captured, none converted: 0 ÷ 2.
@@ -89,6 +100,8 @@ func TestScriptedWeekScorecardLosAngeles(t *testing.T) {
 		"day=2026-11-24": {"lead_conversion_rate": nil, "revenue": v(100000), "followups_on_time": v(0), "lead_response_time": nil},
 		// Wed 25: the tickets.
 		"day=2026-11-25": {"sla_compliance": v(50), "complaint_rate": v(50), "ticket_first_response_time": v(3600), "revenue": nil},
+		// Thu 26: the purchase and the surveys.
+		"day=2026-11-26": {"revenue": v(5000), "nps": v(100), "survey_response_rate": v(50)},
 		// Sat 28: F2 due, done late.
 		"day=2026-11-28":           {"followups_on_time": v(0)},
 		"week=2026-W48":            week,
@@ -104,7 +117,7 @@ func TestScriptedWeekScorecardTokyo(t *testing.T) {
 	//   Tue 24: captured A (02:00), B (16:30); response 1 h; A's task due
 	//           (06:00), on time; A converted (17:30); B's task due (20:30), late.
 	//   Wed 25: T1, T2 opened; T1 met; T2 breached.
-	//   Fri 27: purchase (00:30); F1 due (23:30), on time.
+	//   Fri 27: purchase (00:30); the surveys (11:00, 16:30); F1 due (23:30), on time.
 	//   Sun 29: F2 due (01:00), late.
 	//   Mon 30 (week 49, still November): captured D (05:00).
 	// Week 48: A, B captured, A converted: 1 ÷ 2.
@@ -117,6 +130,8 @@ func TestScriptedWeekScorecardTokyo(t *testing.T) {
 		"complaint_rate":             v(50),
 		"ticket_first_response_time": v(3600),
 		"best_lead_source_share":     v(50), // web A, referral B
+		"nps":                        v(100),
+		"survey_response_rate":       v(50),
 	}
 	// November and Q4 add D (web): 1 ÷ 3, web 2 of 3.
 	month := swWant{
@@ -132,7 +147,7 @@ func TestScriptedWeekScorecardTokyo(t *testing.T) {
 		// Tue 24: A and B captured, A converted: 1 ÷ 2; both tasks due.
 		"day=2026-11-24": {"lead_conversion_rate": v(50), "revenue": v(100000), "lead_response_time": v(3600), "followups_on_time": v(50)},
 		// Fri 27: the purchase and F1.
-		"day=2026-11-27": {"revenue": v(5000), "followups_on_time": v(100), "lead_conversion_rate": nil},
+		"day=2026-11-27": {"revenue": v(5000), "followups_on_time": v(100), "lead_conversion_rate": nil, "nps": v(100), "survey_response_rate": v(50)},
 		// Mon 30: D alone, not converted.
 		"day=2026-11-30":  {"lead_conversion_rate": v(0), "best_lead_source_share": v(100), "revenue": nil},
 		"week=2026-W48":   week,
@@ -141,7 +156,8 @@ func TestScriptedWeekScorecardTokyo(t *testing.T) {
 		"quarter=2026-Q4": month,
 		// The sales team's week: as in Los Angeles, all of it in week 48.
 		"week=2026-W48&team=sales": {"revenue": v(100000), "lead_conversion_rate": nil, "lead_response_time": v(3600),
-			"followups_on_time": v(200.0 / 3), "sla_compliance": v(100), "complaint_rate": v(0)},
+			"followups_on_time": v(200.0 / 3), "sla_compliance": v(100), "complaint_rate": v(0),
+			"nps": v(100), "survey_response_rate": v(100)},
 	})
 }
 
@@ -215,7 +231,7 @@ func runScriptedWeek(t *testing.T, zone string, cards map[string]swWant) {
 	sendJSON(t, "POST", st.URL+"/leads/"+a+"/convert", agent(), map[string]any{"deal_value": "1000.00", "currency": "USD"}, &conv)
 
 	at(swAt(25, 10, 0)) // E5
-	var t1, t2 struct {
+	var t1 struct {
 		ID string `json:"id"`
 	}
 	sendJSON(t, "POST", st.URL+"/tickets/on-behalf", agent(), map[string]any{
@@ -227,12 +243,23 @@ func runScriptedWeek(t *testing.T, zone string, cards map[string]swWant) {
 	if code != 201 {
 		t.Fatalf("POST /tickets: %d %s", code, body)
 	}
-	_ = t2
 	at(swAt(25, 11, 0)) // E6
 	sendJSON(t, "POST", st.URL+"/tickets/"+t1.ID+"/replies", agent(), map[string]any{"body": "Done.", "public": true}, &map[string]any{})
 	at(swAt(26, 15, 30)) // E7 (T2 breaches at 12:00Z on the way), E8
 	sendJSON(t, "POST", st.URL+"/customers/"+conv.Customer.ID+"/purchases", agent(),
 		map[string]any{"amount": "50.00", "currency": "USD", "description": "Add-on"}, &map[string]any{})
+
+	at(swAt(27, 2, 0)) // E8b
+	for _, to := range []map[string]any{{"customer_id": conv.Customer.ID}, {"email": "cy@example.com"}} {
+		to["questions"] = []string{"nps"}
+		sendJSON(t, "POST", st.URL+"/surveys/invitations", token(manifest.Manager, "manager-1"), to, &map[string]any{})
+	}
+	settle()
+	link := surveyLink(t, st, conv.Customer.ID)
+	at(swAt(27, 7, 30)) // E8c
+	if code, body := call(t, "POST", st.URL+link, "", strings.NewReader("nps=9")); code >= 300 {
+		t.Fatalf("POST %s: %d %s", link, code, body)
+	}
 
 	// E9, E10: F1 and F2, made on Thursday.
 	var f1, f2 struct {
@@ -243,7 +270,7 @@ func runScriptedWeek(t *testing.T, zone string, cards map[string]swWant) {
 		"due_at": swAt(27, 14, 30).Format(time.RFC3339)}, &f1)
 	sendJSON(t, "POST", st.URL+"/followups", agent(), map[string]any{"subject": "customer:" + conv.Customer.ID, "owner": "me",
 		"due_at": swAt(28, 16, 0).Format(time.RFC3339)}, &f2)
-	at(swAt(27, 14, 0))
+	at(swAt(27, 14, 0)) // F1 done
 	sendJSON(t, "PATCH", st.URL+"/followups/"+f1.ID, agent(), map[string]any{"status": "done"}, &map[string]any{}, "If-Match", etagOf(f1.Version))
 	at(swAt(28, 17, 0))
 	sendJSON(t, "PATCH", st.URL+"/followups/"+f2.ID, agent(), map[string]any{"status": "done"}, &map[string]any{}, "If-Match", etagOf(f2.Version))
@@ -280,6 +307,26 @@ func runScriptedWeek(t *testing.T, zone string, cards map[string]swWant) {
 	}
 	t.Logf("%s: %v in all", zone, time.Since(began).Round(time.Millisecond))
 }
+
+// surveyLink finds the path of the survey link mailed to Ada (A's
+// customer) in the outbox.
+func surveyLink(t *testing.T, st *local.Stack, customer string) string {
+	t.Helper()
+	mails, _ := filepath.Glob(filepath.Join(st.Outbox, "*.eml"))
+	for _, m := range mails {
+		b, _ := os.ReadFile(m)
+		if !strings.Contains(string(b), "ada@example.com") {
+			continue
+		}
+		if p := surveyPath.FindString(string(b)); p != "" {
+			return p
+		}
+	}
+	t.Fatalf("no survey link to ada@example.com (customer %s) in the outbox", customer)
+	return ""
+}
+
+var surveyPath = regexp.MustCompile(`/s/[\w-]+`)
 
 // swClose compares a KPI's value: medians come from histograms accurate to
 // within 5%; everything else to the card's two decimals.

@@ -25,7 +25,12 @@ type Followup struct {
 	Kind string `json:"kind"`
 	// Owner is the staff user id the task is assigned to; empty for the
 	// unassigned queue.
-	Owner string    `json:"owner,omitempty"`
+	Owner string `json:"owner,omitempty"`
+	// Team is the owner's team when the event was written (for
+	// followup.due and followup.overdue, when the task was given its
+	// owner and due time); empty for the unassigned queue or an owner
+	// without a team.
+	Team  string    `json:"team,omitempty"`
 	DueAt time.Time `json:"due_at"`
 }
 

@@ -31,10 +31,13 @@ type LeadCaptured struct {
 	Metadata
 	LeadID      string      `json:"lead_id"`
 	Attribution Attribution `json:"attribution"`
-	HasEmail    bool        `json:"has_email"`
-	HasPhone    bool        `json:"has_phone"`
-	Consent     bool        `json:"consent"`
-	CapturedAt  time.Time   `json:"captured_at"`
+	// Team is the owner's team when the lead was captured with an owner;
+	// the public form captures leads unowned, so it is absent there.
+	Team       string    `json:"team,omitempty"`
+	HasEmail   bool      `json:"has_email"`
+	HasPhone   bool      `json:"has_phone"`
+	Consent    bool      `json:"consent"`
+	CapturedAt time.Time `json:"captured_at"`
 }
 
 // EventSource implements Detail.
@@ -50,11 +53,14 @@ type LeadUpdated struct {
 	LeadID string `json:"lead_id"`
 	Source string `json:"source"`
 	// Changes names what changed: "status", "owner", "first_contact".
-	Changes        []string   `json:"changes"`
-	Status         string     `json:"status"`
-	PreviousStatus string     `json:"previous_status,omitempty"`
-	LostReason     string     `json:"lost_reason,omitempty"`
-	Owner          string     `json:"owner,omitempty"`
+	Changes        []string `json:"changes"`
+	Status         string   `json:"status"`
+	PreviousStatus string   `json:"previous_status,omitempty"`
+	LostReason     string   `json:"lost_reason,omitempty"`
+	Owner          string   `json:"owner,omitempty"`
+	// Team is the owner's team when the event was written; empty when
+	// the lead is unowned or the owner has none.
+	Team           string     `json:"team,omitempty"`
 	CapturedAt     time.Time  `json:"captured_at"`
 	FirstContactAt *time.Time `json:"first_contact_at,omitempty"`
 	Version        int64      `json:"version"`
@@ -81,8 +87,11 @@ type LeadConverted struct {
 	Source     string `json:"source"`
 	// UTMCampaign is the lead's attribution.utm_campaign, so rollups by
 	// campaign need no lookup; empty when the lead came without one.
-	UTMCampaign string    `json:"utm_campaign,omitempty"`
-	Owner       string    `json:"owner,omitempty"`
+	UTMCampaign string `json:"utm_campaign,omitempty"`
+	Owner       string `json:"owner,omitempty"`
+	// Team is the owner's team when the lead was converted; empty when
+	// the lead is unowned or the owner has none.
+	Team        string    `json:"team,omitempty"`
 	DealValue   Money     `json:"deal_value"`
 	CapturedAt  time.Time `json:"captured_at"`
 	ConvertedAt time.Time `json:"converted_at"`

@@ -21,6 +21,7 @@ func followupService(d Deps) *followup.Service {
 	return &followup.Service{
 		Store:              &dynamo.FollowupStore{Client: d.DynamoDB, Table: d.Config.TableName},
 		Zones:              staffZones{StaffService(d)},
+		Teams:              teamsOfStaff{StaffService(d)},
 		Calendar:           d.Config.Calendar,
 		FirstContactWithin: d.Config.FirstContactWithin,
 		CheckInAfter:       d.Config.CheckInAfter,

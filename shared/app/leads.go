@@ -13,6 +13,7 @@ func Leads(d Deps) HTTPHandler {
 	h := &httpapi.Leads{
 		Service: &crm.LeadService{
 			Store:           &dynamo.LeadStore{Client: d.DynamoDB, Table: d.Config.TableName},
+			Teams:           teamsOfStaff{StaffService(d)},
 			Now:             d.Now,
 			DuplicateWindow: d.Config.DuplicateWindow,
 			Currency:        d.Config.Currency,

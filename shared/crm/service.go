@@ -19,6 +19,9 @@ import (
 // list and read them, work them, and convert them into customers.
 type LeadService struct {
 	Store LeadStore
+	// Teams gives an owner's team for the lead events; nil counts every
+	// lead for the organisation only.
+	Teams Teams
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// DuplicateWindow is how long a person's lead absorbs their later
@@ -180,7 +183,7 @@ func (s *LeadService) UpdateLead(ctx context.Context, actor, id string, ifMatch 
 	l.UpdatedAt, l.Version = now, l.Version+1
 	entry := TimelineEntry{ID: NewID(now), LeadID: l.ID, At: now, Kind: EntryStatusChange, Actor: actor,
 		FromStatus: prev.Status, ToStatus: l.Status, Reason: l.LostReason, FromOwner: prev.Owner, ToOwner: l.Owner}
-	ev, err := s.updatedEvent(now, prev, l, changes)
+	ev, err := s.updatedEvent(ctx, now, prev, l, changes)
 	if err != nil {
 		return Lead{}, err
 	}
@@ -244,7 +247,7 @@ func (s *LeadService) AddActivity(ctx context.Context, actor, id string, a Activ
 			l.Status = StatusContacted
 			changes = append(changes, "status")
 		}
-		ev, err := s.updatedEvent(now, prev, l, changes)
+		ev, err := s.updatedEvent(ctx, now, prev, l, changes)
 		if err != nil {
 			return TimelineEntry{}, err
 		}
@@ -293,6 +296,10 @@ func (s *LeadService) Convert(ctx context.Context, actor, id string, c Conversio
 			cust = Customer{ID: NewID(now), Name: l.Name, Email: l.Email, Phone: l.Phone, Company: l.Company, CreatedAt: now}
 		}
 		prevDeals := cust.Deals
+		team, err := s.teamOf(ctx, l.Owner)
+		if err != nil {
+			return Customer{}, err
+		}
 		cust = cust.AddDeal(c.Deal, now)
 
 		prev := l
@@ -307,6 +314,7 @@ func (s *LeadService) Convert(ctx context.Context, actor, id string, c Conversio
 			Source:         l.Source,
 			UTMCampaign:    l.Attribution.UTMCampaign,
 			Owner:          l.Owner,
+			Team:           team,
 			DealValue:      events.Money{Minor: deal.Minor, Currency: deal.Currency},
 			CapturedAt:     l.CapturedAt,
 			ConvertedAt:    now,
@@ -346,7 +354,11 @@ func (s *LeadService) lead(ctx context.Context, id string) (Lead, error) {
 	return s.Store.Lead(ctx, id)
 }
 
-func (s *LeadService) updatedEvent(now time.Time, prev, l Lead, changes []string) (events.Envelope, error) {
+func (s *LeadService) updatedEvent(ctx context.Context, now time.Time, prev, l Lead, changes []string) (events.Envelope, error) {
+	team, err := s.teamOf(ctx, l.Owner)
+	if err != nil {
+		return events.Envelope{}, err
+	}
 	d := events.LeadUpdated{
 		Metadata:       events.Metadata{EventID: NewID(now), OccurredAt: now},
 		LeadID:         l.ID,
@@ -355,6 +367,7 @@ func (s *LeadService) updatedEvent(now time.Time, prev, l Lead, changes []string
 		Status:         string(l.Status),
 		LostReason:     l.LostReason,
 		Owner:          l.Owner,
+		Team:           team,
 		CapturedAt:     l.CapturedAt,
 		FirstContactAt: l.FirstContactAt,
 		Version:        l.Version,
@@ -363,6 +376,19 @@ func (s *LeadService) updatedEvent(now time.Time, prev, l Lead, changes []string
 		d.PreviousStatus = string(prev.Status)
 	}
 	return events.Wrap(d)
+}
+
+// teamOf is owner's team when an event is written: "" for an unowned
+// lead, or when no Teams is set.
+func (s *LeadService) teamOf(ctx context.Context, owner string) (string, error) {
+	if owner == "" || s.Teams == nil {
+		return "", nil
+	}
+	team, err := s.Teams.TeamOf(ctx, owner)
+	if err != nil {
+		return "", fmt.Errorf("team of %s: %w", owner, err)
+	}
+	return team, nil
 }
 
 func eventAttribution(l Lead) events.Attribution {

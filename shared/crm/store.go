@@ -111,3 +111,10 @@ type LeadPage struct {
 	Items      []Lead
 	NextCursor string
 }
+
+// Teams gives a staff member's team, as their staff profile names it: ""
+// when they have none or no profile. Lead events carry the owner's team
+// when they are written, so the scorecard can count them per team.
+type Teams interface {
+	TeamOf(ctx context.Context, sub string) (string, error)
+}

@@ -98,11 +98,15 @@ func (s *Service) createAs(ctx context.Context, t Task, now time.Time) error {
 	if t.Open() {
 		return s.create(ctx, t, now)
 	}
-	created, err := events.Wrap(events.FollowupCreated{Metadata: s.meta(now), Followup: describe(t)})
+	d, err := s.describe(ctx, t)
 	if err != nil {
 		return err
 	}
-	done, err := events.Wrap(events.FollowupCompleted{Metadata: s.meta(now), Followup: describe(t), DoneAt: *t.DoneAt, OnTime: !t.DoneAt.After(t.DueAt)})
+	created, err := events.Wrap(events.FollowupCreated{Metadata: s.meta(now), Followup: d})
+	if err != nil {
+		return err
+	}
+	done, err := events.Wrap(events.FollowupCompleted{Metadata: s.meta(now), Followup: d, DoneAt: *t.DoneAt, OnTime: !t.DoneAt.After(t.DueAt)})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package followup
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ type Service struct {
 	// Zones gives an owner's time zone, to read due dates and to cut the
 	// plan into days and weeks.
 	Zones Zones
+	// Teams gives an owner's team for the events; nil counts every task
+	// for the organisation only.
+	Teams Teams
 	// Calendar is the organisation's business calendar (a
 	// calendar.Calendar): a new lead's first-contact task is due
 	// FirstContactWithin working time later.
@@ -94,11 +98,15 @@ func (s *Service) Create(ctx context.Context, caller string, in NewTask) (Task, 
 }
 
 func (s *Service) create(ctx context.Context, t Task, now time.Time) error {
-	arm, err := s.timers(t)
+	d, err := s.describe(ctx, t)
 	if err != nil {
 		return err
 	}
-	ev, err := events.Wrap(events.FollowupCreated{Metadata: s.meta(now), Followup: describe(t)})
+	arm, err := s.timers(t, d)
+	if err != nil {
+		return err
+	}
+	ev, err := events.Wrap(events.FollowupCreated{Metadata: s.meta(now), Followup: d})
 	if err != nil {
 		return err
 	}
@@ -319,21 +327,25 @@ func (s *Service) save(ctx context.Context, prev, next Task, now time.Time) (Tas
 		env, err = events.Wrap(d)
 		evs = append(evs, env)
 	}
+	desc, err := s.describe(ctx, next)
+	if err != nil {
+		return Task{}, err
+	}
 	switch next.Status {
 	case StatusDone:
 		if next.DoneAt == nil {
 			next.DoneAt = &now
 		}
 		cancel = timerIDs(next.ID)
-		ev(events.FollowupCompleted{Metadata: s.meta(now), Followup: describe(next), DoneAt: *next.DoneAt, OnTime: !next.DoneAt.After(next.DueAt)})
+		ev(events.FollowupCompleted{Metadata: s.meta(now), Followup: desc, DoneAt: *next.DoneAt, OnTime: !next.DoneAt.After(next.DueAt)})
 	case StatusCancelled:
 		cancel = timerIDs(next.ID)
-		ev(events.FollowupCancelled{Metadata: s.meta(now), Followup: describe(next)})
+		ev(events.FollowupCancelled{Metadata: s.meta(now), Followup: desc})
 	default:
 		// Moved or reassigned: the timers carry the owner and the due
 		// instant, so they are armed again.
 		if next.DueAt != prev.DueAt || next.Owner != prev.Owner {
-			arm, err = s.timers(next)
+			arm, err = s.timers(next, desc)
 		}
 	}
 	if err != nil {
@@ -350,9 +362,8 @@ func dueTimer(id string) string     { return "followup#" + id + "#due" }
 func overdueTimer(id string) string { return "followup#" + id + "#overdue" }
 func timerIDs(id string) []string   { return []string{dueTimer(id), overdueTimer(id)} }
 
-// timers are an open task's two timers.
-func (s *Service) timers(t Task) ([]timer.Timer, error) {
-	d := describe(t)
+// timers are an open task's two timers, whose events say d of it.
+func (s *Service) timers(t Task, d events.Followup) ([]timer.Timer, error) {
 	due, err := timer.Arm(dueTimer(t.ID), t.DueAt, events.FollowupDue{Followup: d})
 	if err != nil {
 		return nil, err
@@ -368,12 +379,21 @@ func (s *Service) meta(now time.Time) events.Metadata {
 	return events.Metadata{EventID: crm.NewID(now), OccurredAt: now}
 }
 
-// describe is what events say of a task.
-func describe(t Task) events.Followup {
-	return events.Followup{
+// describe is what events say of a task, with its owner's team now.
+func (s *Service) describe(ctx context.Context, t Task) (events.Followup, error) {
+	d := events.Followup{
 		FollowupID: t.ID, SubjectKind: string(t.Subject.Kind), SubjectID: t.Subject.ID,
 		Kind: string(t.Kind), Owner: t.Owner, DueAt: t.DueAt.UTC(),
 	}
+	if t.Owner == "" || s.Teams == nil {
+		return d, nil
+	}
+	team, err := s.Teams.TeamOf(ctx, t.Owner)
+	if err != nil {
+		return events.Followup{}, fmt.Errorf("team of %s: %w", t.Owner, err)
+	}
+	d.Team = team
+	return d, nil
 }
 
 // cleanText trims s and checks its length in characters.

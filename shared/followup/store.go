@@ -29,6 +29,13 @@ type Store interface {
 	OpenFor(ctx context.Context, s Subject) ([]Task, error)
 }
 
+// Teams gives a staff member's team, "" when they have none or no
+// profile: follow-up events carry the owner's team when written, so the
+// scorecard can count them per team.
+type Teams interface {
+	TeamOf(ctx context.Context, sub string) (string, error)
+}
+
 // Zones tells a staff member's time zone; the organisation's when they
 // have no profile.
 type Zones interface {

@@ -131,7 +131,8 @@ func TestScorecardSourcesScriptedDay(t *testing.T) {
 		}
 	}
 
-	// Lead events name no team: a team's lists are empty, not an error.
+	// These lead events name no team (unowned, or written before events
+	// carried one): a team's lists are empty, not an error.
 	status, body := a.sources(map[string]string{"at": "2026-12-01", "team": "sales"}, "manager")
 	if doc := decodeString(t, body); status != 200 || doc["team"] != "sales" || len(doc["sources"].([]any)) != 0 ||
 		len(doc["campaigns"].([]any)) != 0 || doc["currency"] != nil {

@@ -12,9 +12,9 @@ import (
 )
 
 // What each event adds, as shared/scorecard/names.go and docs/kpis.md
-// define it. Lead and follow-up events name an owner but not a team, so
-// they count for the organisation only; ticket and survey events carry
-// the team of the owner when they were written.
+// define it. Each counts for the organisation and, when it names one, for
+// the team of the owner when it was written. Lead and follow-up events
+// written before they carried a team count for the organisation only.
 
 // leadCaptured: one lead, and one for its source and for its campaign,
 // at captured_at.
@@ -26,7 +26,7 @@ func leadCaptured(raw json.RawMessage, zone *time.Location) ([]Contribution, err
 	if d.Attribution.Source == "" {
 		return nil, errors.New("no attribution.source")
 	}
-	b := newBuilder(zone, "")
+	b := newBuilder(zone, d.Team)
 	err = b.at(d.CapturedAt, "captured_at", func(r *scorecard.Rollup) error {
 		if err := r.Add(scorecard.LeadsCaptured, 1); err != nil {
 			return err
@@ -49,7 +49,7 @@ func leadUpdated(raw json.RawMessage, zone *time.Location) ([]Contribution, erro
 	if d.FirstContactAt == nil || d.CapturedAt.IsZero() {
 		return nil, errors.New("first_contact without first_contact_at and captured_at")
 	}
-	b := newBuilder(zone, "")
+	b := newBuilder(zone, d.Team)
 	err = b.at(*d.FirstContactAt, "first_contact_at", func(r *scorecard.Rollup) error {
 		r.Observe(scorecard.LeadResponseTime, d.FirstContactAt.Sub(d.CapturedAt))
 		return nil
@@ -73,7 +73,7 @@ func leadConverted(raw json.RawMessage, zone *time.Location) ([]Contribution, er
 	if amount != 0 && d.DealValue.Currency == "" {
 		return nil, errors.New("deal_value without a currency")
 	}
-	b := newBuilder(zone, "")
+	b := newBuilder(zone, d.Team)
 	err = b.at(d.ConvertedAt, "converted_at", func(r *scorecard.Rollup) error {
 		if err := r.Add(scorecard.LeadsConverted, 1); err != nil {
 			return err
@@ -203,7 +203,7 @@ func followupDue(f events.Followup, onTime bool, zone *time.Location) ([]Contrib
 	if f.FollowupID == "" {
 		return nil, errors.New("no followup_id")
 	}
-	b := newBuilder(zone, "")
+	b := newBuilder(zone, f.Team)
 	b.once = followupOnce(f.FollowupID)
 	counters := []scorecard.Counter{scorecard.FollowUpsDue}
 	if onTime {

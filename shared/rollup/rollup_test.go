@@ -96,9 +96,14 @@ func at(s string) time.Time {
 // branch of a counted one. Days are in Europe/Berlin (UTC+1 in December,
 // UTC+2 in May).
 var cases = []contributionCase{
-	// Leads: the organisation only (lead events name no team).
+	// Leads: the organisation and, when the event names one, the owner's
+	// team; the form captures leads unowned, so its sample names none.
 	{"lead.captured", sample(events.LeadCapturedType), []string{
 		"org 2026-05-04: leads_captured=1 leads_by_campaign[spring-2026]=1 leads_by_source[website]=1",
+	}},
+	{"lead.captured with an owner's team", variant(events.LeadCapturedType, map[string]any{"team": "sales-east"}), []string{
+		"org 2026-05-04: leads_captured=1 leads_by_campaign[spring-2026]=1 leads_by_source[website]=1",
+		"team sales-east 2026-05-04: leads_captured=1 leads_by_campaign[spring-2026]=1 leads_by_source[website]=1",
 	}},
 	{"lead.captured late in the evening counts on the next local day",
 		variant(events.LeadCapturedType, map[string]any{"captured_at": at("2026-05-04T22:30:00Z"), "attribution.source": "trade fair"}),
@@ -109,6 +114,10 @@ var cases = []contributionCase{
 	{"lead.updated first contact", sample(events.LeadUpdatedType), []string{
 		// 11:02:45.678 − 09:30:12.345
 		"org 2026-05-04: lead_response_time=1h32m33.333s",
+		"team sales-east 2026-05-04: lead_response_time=1h32m33.333s",
+	}},
+	{"lead.updated first contact from before events named the team", variant(events.LeadUpdatedType, map[string]any{"team": nil}), []string{
+		"org 2026-05-04: lead_response_time=1h32m33.333s",
 	}},
 	{"lead.updated without first contact", variant(events.LeadUpdatedType, map[string]any{"changes": []string{"status"}}), nil},
 	{"lead.converted", sample(events.LeadConvertedType), []string{
@@ -116,13 +125,17 @@ var cases = []contributionCase{
 			"conversion_revenue_by_campaign[spring-2026]=1250000 conversion_revenue_by_source[website]=1250000 " +
 			"conversions_by_campaign[spring-2026]=1 conversions_by_source[website]=1 " +
 			"revenue_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1250000 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1",
+		"team sales-east 2026-05-18: leads_converted=1 conversion_revenue=1250000 EUR " +
+			"conversion_revenue_by_campaign[spring-2026]=1250000 conversion_revenue_by_source[website]=1250000 " +
+			"conversions_by_campaign[spring-2026]=1 conversions_by_source[website]=1 " +
+			"revenue_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1250000 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1",
 	}},
 	{"lead.converted for a repeat customer with no deal value",
-		variant(events.LeadConvertedType, map[string]any{"repeat_customer": true, "deal_value": map[string]any{"minor": 0, "currency": ""}}),
+		variant(events.LeadConvertedType, map[string]any{"team": nil, "repeat_customer": true, "deal_value": map[string]any{"minor": 0, "currency": ""}}),
 		[]string{"org 2026-05-18: leads_converted=1 conversions_by_campaign[spring-2026]=1 conversions_by_source[website]=1 " +
 			"repeat_sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1"}},
-	{"lead.converted without a campaign (or from before it was sent) counts under (none)",
-		variant(events.LeadConvertedType, map[string]any{"utm_campaign": nil, "source": "referral"}),
+	{"lead.converted without a campaign or team (or from before they were sent) counts under (none), for the organisation only",
+		variant(events.LeadConvertedType, map[string]any{"utm_campaign": nil, "team": nil, "source": "referral"}),
 		[]string{"org 2026-05-18: leads_converted=1 conversion_revenue=1250000 EUR " +
 			"conversion_revenue_by_campaign[(none)]=1250000 conversion_revenue_by_source[referral]=1250000 " +
 			"conversions_by_campaign[(none)]=1 conversions_by_source[referral]=1 " +
@@ -138,17 +151,20 @@ var cases = []contributionCase{
 		variant(events.PurchaseRecordedType, map[string]any{"repeat_customer": false, "amount": map[string]any{"minor": 0, "currency": "EUR"}, "purchased_at": at("2026-06-01T10:00:00Z")}),
 		[]string{"org 2026-06-01: purchases=1 sales_by_customer[01JVH4N8B2C6F9J3L7P0R5T8W2]=1"}},
 
-	// Follow-ups: counted once per task, in the period of its due time.
+	// Follow-ups: counted once per task, in the period of its due time,
+	// for the organisation and the owner's team.
 	{"followup.created", sample(events.FollowupCreatedType), nil},
 	{"followup.due", sample(events.FollowupDueType), nil},
 	{"followup.overdue", sample(events.FollowupOverdueType), []string{
 		"org 2026-12-03 once followup#01KBDW2Z7E4N9Q3R6T8V1X5B0C: followups_due=1",
+		"team sales-east 2026-12-03 once followup#01KBDW2Z7E4N9Q3R6T8V1X5B0C: followups_due=1",
 	}},
 	{"followup.completed on time", sample(events.FollowupCompletedType), []string{
 		"org 2026-12-03 once followup#01KBDW2Z7E4N9Q3R6T8V1X5B0C: followups_done_on_time=1 followups_due=1",
+		"team sales-east 2026-12-03 once followup#01KBDW2Z7E4N9Q3R6T8V1X5B0C: followups_done_on_time=1 followups_due=1",
 	}},
-	{"followup.completed late",
-		variant(events.FollowupCompletedType, map[string]any{"on_time": false, "done_at": at("2026-12-03T10:00:00Z")}),
+	{"followup.completed late, from before events named the team",
+		variant(events.FollowupCompletedType, map[string]any{"on_time": false, "team": nil, "done_at": at("2026-12-03T10:00:00Z")}),
 		[]string{"org 2026-12-03 once followup#01KBDW2Z7E4N9Q3R6T8V1X5B0C: followups_due=1"}},
 	{"followup.cancelled", sample(events.FollowupCancelledType), nil},
 	{"staff.digest_due", sample(events.StaffDigestDueType), nil},
@@ -338,15 +354,15 @@ func TestContributionsFeedTheEngine(t *testing.T) {
 		// Clocks met: replied 2, solved unanswered 1, closed met 1, closed
 		// with both met 2 + 2; breached: 1.
 		scorecard.KPISLACompliance: {Value: 100 * 8.0 / 9, Samples: 9},
-		// Three captures (two from the website), three conversions (one
+		// Four captures (three from the website), three conversions (one
 		// repeat, of no value).
-		scorecard.KPILeadConversionRate: {Value: 100, Samples: 3},
+		scorecard.KPILeadConversionRate: {Value: 75, Samples: 4},
 		scorecard.KPIAverageDealValue:   {Value: 2_500_000.0 / 3, Samples: 3},
 		// Three conversions (12,500.00 twice and nothing) and two
 		// purchases (49.90 and nothing): five sales.
 		scorecard.KPIRevenue:             {Value: 2_504_990, Samples: 5},
 		scorecard.KPIRepeatCustomerRate:  {Value: 100, Samples: 1},
-		scorecard.KPIBestLeadSourceShare: {Value: 100 * 2.0 / 3, Samples: 3},
+		scorecard.KPIBestLeadSourceShare: {Value: 100 * 3.0 / 4, Samples: 4},
 		// One task due overdue, one done on time, one done late (all the
 		// same task here; the store counts it once, the engine each time).
 		scorecard.KPIFollowUpsOnTime:    {Value: 100.0 / 3, Samples: 3},
@@ -355,7 +371,8 @@ func TestContributionsFeedTheEngine(t *testing.T) {
 		scorecard.KPICES:                {Value: 3, Samples: 1},
 		scorecard.KPISurveyResponseRate: {Value: 200, Samples: 1},
 		scorecard.KPIComplaintRate:      {Value: 50, Samples: 2},
-		scorecard.KPILeadResponseTime:   {Value: 5553.333, Samples: 1},
+		// The sample's first contact, with and without its team.
+		scorecard.KPILeadResponseTime: {Value: 5553.333, Samples: 2},
 	} {
 		k, _ := cat.KPI(id)
 		got, ok := k.Measure(&r)

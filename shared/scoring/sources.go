@@ -13,8 +13,9 @@ import (
 type Sources struct {
 	// Period is the period read, in the organisation's zone.
 	Period period.Period
-	// Team is the team read, or "" for the whole organisation. Lead
-	// events count for the organisation only, so a team's are empty.
+	// Team is the team read, or "" for the whole organisation. A team's
+	// hold the conversions of leads its members owned; leads captured
+	// unowned count for the organisation only.
 	Team string
 	// Currency is the ISO 4217 code of every revenue; "" when the period
 	// counted no money.

@@ -182,9 +182,9 @@ func print(w io.Writer, r results, sizes map[string][2]int) {
 		last, _ := r.get("BenchmarkNewLeadLatency", "last-ms")
 		fmt.Fprintf(w, "  median of the first tenth %.2f ms, of the last tenth (after ~20,000 leads) %.2f ms: ratio %s\n", first, last, ratio(last, first))
 	}
-	if fresh, ok := r.get("BenchmarkScorecardFreshness", "ms-median"); ok {
+	if fresh, ok := r.get("BenchmarkLeadToScorecard", "ms-median/op"); ok {
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "Event → scorecard freshness on the local stack: median %.1f ms\n", fresh)
+		fmt.Fprintf(w, "Event → scorecard freshness on the local stack (lead posted → GET /scorecard counts it): median %.1f ms\n", fresh)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/rapportcrm/rapport/events"
+	"github.com/rapportcrm/rapport/infra/manifest"
 	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/dynamo"
 	"github.com/rapportcrm/rapport/shared/rollup"
@@ -19,6 +20,9 @@ import (
 // never EventBridge's id, which differs between two publications of one
 // event. A redelivered or retried event therefore changes nothing.
 //
+// Its scorecard-snapshot schedule, just after midnight, stores the
+// scorecards of the periods that have just ended (snapshotRun).
+//
 // An event that can never be counted — its detail unreadable, an instant
 // a counter needs missing, contributions the store refuses as EINVALID —
 // is logged by detail type and event id and dropped (nil): retrying it
@@ -28,7 +32,11 @@ import (
 func KPIs(d Deps) EventHandler {
 	store := &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now}
 	zone := d.Config.TimeZone
+	snapshots := snapshotRun(d)
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
+		if ev.DetailType == manifest.SnapshotDetailType {
+			return snapshots(ctx, ev)
+		}
 		env, err := envelopeOf(ev)
 		if err != nil {
 			d.Log.ErrorContext(ctx, "event not counted: its detail is not an event", "detail_type", ev.DetailType)

@@ -169,14 +169,16 @@ func (s *Service) ReadSnapshot(ctx context.Context, store SnapshotStore, k Snaps
 }
 
 // SnapshotOrCard returns the organisation's card of p as a report shows
-// it: the stored snapshot when there is one, else the card computed now.
-func (s *Service) SnapshotOrCard(ctx context.Context, store SnapshotStore, p period.Period) (Card, error) {
+// it: the stored snapshot when there is one (true), else the card
+// computed now (false).
+func (s *Service) SnapshotOrCard(ctx context.Context, store SnapshotStore, p period.Period) (Card, bool, error) {
 	snap, err := store.Snapshot(ctx, SnapshotKey{Kind: p.Kind(), Period: p.ID()})
 	switch {
 	case err == nil:
-		return snap.Card, nil
+		return snap.Card, true, nil
 	case crm.ErrorCode(err) != crm.ENOTFOUND:
-		return Card{}, err
+		return Card{}, false, err
 	}
-	return s.Card(ctx, Query{Period: p})
+	card, err := s.Card(ctx, Query{Period: p})
+	return card, false, err
 }

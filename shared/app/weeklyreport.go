@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
@@ -36,6 +37,9 @@ func weeklyReport(d Deps) func(context.Context, lambdaevents.EventBridgeEvent) e
 		managers, err := everyone(ctx, people, staff.Filter{Role: "manager"})
 		if err != nil {
 			return err
+		}
+		if !slices.ContainsFunc(managers, func(m staff.Profile) bool { return m.Email != "" }) {
+			return nil // nobody to mail: no card to read
 		}
 		card, stored, err := svc.SnapshotOrCard(ctx, store, week)
 		if err != nil {

@@ -117,8 +117,8 @@ func TestTokensAndTheClockOfAFrozenStack(t *testing.T) {
 			mondays++
 		}
 	}
-	want := fmt.Sprintf("ran reminders-sweep ×%d, scorecard-snapshot ×%d, weekly-report ×%d\n", local.MaxRunsPerMove, min(nights, local.MaxRunsPerMove), mondays)
-	if code != 0 || out != future+"\n" || errOut != want {
+	summary := fmt.Sprintf("ran reminders-sweep ×%d, scorecard-snapshot ×%d, weekly-report ×%d\n", local.MaxRunsPerMove, min(nights, local.MaxRunsPerMove), mondays)
+	if code != 0 || out != future+"\n" || errOut != summary {
 		t.Fatalf("clock -set %s: %d %q %q", future, code, out, errOut)
 	}
 	if got := status(t, st, past); got != 401 {

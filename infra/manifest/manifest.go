@@ -156,7 +156,7 @@ var Functions = []Function{
 	{
 		Name:          "reminders",
 		Kind:          Event,
-		Description:   "Sweeps the timers every minute, makes the automatic follow-up tasks, emails due reminders, daily digests and ticket mail, and closes solved tickets.",
+		Description:   "Sweeps the timers every minute, makes the automatic follow-up tasks, emails due reminders, daily digests, ticket mail and the managers' weekly scorecard report, and closes solved tickets.",
 		Table:         ReadWrite,
 		SendEmail:     true,
 		ReadsLinkKeys: true,
@@ -164,7 +164,7 @@ var Functions = []Function{
 	{
 		Name:        "kpis",
 		Kind:        Event,
-		Description: "Adds every event to the day rollups the scorecard is computed from, each event once.",
+		Description: "Adds every event to the day rollups the scorecard is computed from, each event once, and stores each period's scorecard just after it ends.",
 		Table:       ReadWrite,
 	},
 	{
@@ -233,8 +233,10 @@ var Routes = []Route{
 
 	// The scorecard, chosen by Accept: the engine's document as JSON, one
 	// CSV row per KPI, or a page of tiles with each KPI's last periods.
+	// snapshot=true reads the card stored when the period ended (see
+	// GET /scorecard/snapshots) instead of scoring it now.
 	{Method: "GET", Path: "/scorecard", Function: "scorecard", Role: Manager,
-		Query:    []string{"period", "at", "team"},
+		Query:    []string{"period", "at", "team", "snapshot"},
 		Produces: []string{"application/json", "text/csv", "text/html"}},
 	// The targets, baselines, thresholds and weights the scorecard is
 	// scored against; PUT needs If-Match ("0" before the first change).
@@ -244,6 +246,9 @@ var Routes = []Route{
 	// UTM campaign: where marketing money works.
 	{Method: "GET", Path: "/scorecard/sources", Function: "scorecard", Role: Manager,
 		Query: []string{"period", "at", "team"}},
+	// The snapshots stored just after each period ended, newest first.
+	{Method: "GET", Path: "/scorecard/snapshots", Function: "scorecard", Role: Manager,
+		Query: []string{"period", "team", "limit", "cursor"}},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,
@@ -322,14 +327,29 @@ const SweepDetailType = "reminders.sweep"
 // customers by value.
 const RankValueDetailType = "customers.rank_value"
 
-// Schedules lists the timers.
+// SnapshotDetailType is the detail type of the scorecard snapshot's
+// schedule.
+const SnapshotDetailType = "scorecard.snapshot"
+
+// WeeklyReportDetailType is the detail type of the weekly report's
+// schedule.
+const WeeklyReportDetailType = "scorecard.weekly_report"
+
+// Schedules lists the timers. Cron expressions are read in the
+// organisation's time zone, on both hosts.
 var Schedules = []Schedule{
 	{Name: "reminders-sweep", Expression: "rate(1 minute)", Function: "reminders", DetailType: SweepDetailType, CatchesUp: true},
+	// Just after midnight: yesterday's card, on Mondays last week's, on
+	// the 1st last month's, on a quarter's first day last quarter's; a
+	// run stores whatever earlier runs missed, so runs may merge.
+	{Name: "scorecard-snapshot", Expression: "cron(5 0 * * ? *)", Function: "kpis", DetailType: SnapshotDetailType, CatchesUp: true},
 	// Ranks the customers by their revenue in the 365 days that ended at
 	// midnight, in the organisation's zone: the kpis function keeps the
 	// rollups it reads. Each run reads the whole window, so merged runs
 	// lose nothing.
 	{Name: "customers-rank-value", Expression: "cron(30 0 * * ? *)", Function: "kpis", DetailType: RankValueDetailType, CatchesUp: true},
+	// Monday 08:00: last week's scorecard to every manager, once each.
+	{Name: "weekly-report", Expression: "cron(0 8 ? * MON *)", Function: "reminders", DetailType: WeeklyReportDetailType},
 }
 
 // FunctionNamed returns the function called name and whether it exists.

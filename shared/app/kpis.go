@@ -20,6 +20,9 @@ import (
 // never EventBridge's id, which differs between two publications of one
 // event. A redelivered or retried event therefore changes nothing.
 //
+// Its scorecard-snapshot schedule, just after midnight, stores the
+// scorecards of the periods that have just ended (snapshotRun).
+//
 // An event that can never be counted — its detail unreadable, an instant
 // a counter needs missing, contributions the store refuses as EINVALID —
 // is logged by detail type and event id and dropped (nil): retrying it
@@ -35,8 +38,12 @@ func KPIs(d Deps) EventHandler {
 	zone := d.Config.TimeZone
 	ranker := valueRanker{rollups: store, ranks: &dynamo.ValueStore{Client: d.DynamoDB, Table: d.Config.TableName},
 		zone: zone, currency: d.Config.Currency}
+	snapshots := snapshotRun(d)
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
-		if ev.DetailType == manifest.RankValueDetailType {
+		switch ev.DetailType {
+		case manifest.SnapshotDetailType:
+			return snapshots(ctx, ev)
+		case manifest.RankValueDetailType:
 			at := ev.Time
 			if at.IsZero() {
 				at = d.Now()

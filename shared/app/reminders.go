@@ -26,7 +26,8 @@ import (
 // surveys' automatic work (surveyDomain): the invitation after a solved
 // ticket (cancelled if it is reopened first), a new customer's
 // relationship rhythm, sending invitations when their timers fire, their
-// mail (shared/surveymail), and a follow-up task for an unhappy answer.
+// mail (shared/surveymail), a follow-up task for an unhappy answer, and
+// on Monday mornings the managers' weekly scorecard report (weeklyReport).
 // Every case is safe to run twice: tasks and automatic invitations have
 // ids derived from what made them, the sweep fires each timer once, each
 // mail is sent once (see reminders.SendLog), and a ticket closes only if
@@ -57,8 +58,11 @@ func Reminders(d Deps) EventHandler {
 	ticketMail := ticketNotifier(d, tickets)
 	surveys := surveyDomain(d)
 	surveyMail := surveyNotifier(d, surveys)
+	report := weeklyReport(d)
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
 		switch ev.DetailType {
+		case manifest.WeeklyReportDetailType:
+			return report(ctx, ev)
 		case manifest.SweepDetailType:
 			rep, err := sweeper.Sweep(ctx)
 			if rep.Fired > 0 || rep.More || err != nil {

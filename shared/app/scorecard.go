@@ -3,21 +3,15 @@ package app
 import (
 	"github.com/rapportcrm/rapport/shared/dynamo"
 	"github.com/rapportcrm/rapport/shared/httpapi"
-	"github.com/rapportcrm/rapport/shared/scoring"
 )
 
 // Scorecard builds the scorecard function's HTTP handler: the balanced
 // scorecard of a period, scored from the day rollups in the organisation's
 // time zone against the default catalogue with the organisation's saved
-// config, and that config.
+// config, and that config; and the snapshots the kpis function stores.
 func Scorecard(d Deps) HTTPHandler {
 	api := httpapi.New(d.Log)
-	h := &httpapi.Scorecard{Service: &scoring.Service{
-		Rollups: &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now},
-		Config:  &dynamo.ScorecardConfigStore{Client: d.DynamoDB, Table: d.Config.TableName},
-		Zone:    d.Config.TimeZone,
-		Now:     d.Now,
-	}}
+	h := &httpapi.Scorecard{Service: scoringService(d), Snapshots: &dynamo.SnapshotStore{Client: d.DynamoDB, Table: d.Config.TableName}}
 	h.Register(api)
 	return api.Serve
 }

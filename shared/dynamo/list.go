@@ -219,7 +219,7 @@ func decodeIndexCursor(s string, ix schema.Index, pk, filter string) (map[string
 	}
 	var c cursor
 	if err := json.Unmarshal(b, &c); err != nil || c.Index != ix.Name || c.Filter != filter ||
-		len(c.Key) != 4 || c.Key[ix.PartitionKey] != pk {
+		c.Key[ix.PartitionKey] != pk {
 		return nil, bad
 	}
 	k := map[string]types.AttributeValue{}
@@ -229,6 +229,10 @@ func decodeIndexCursor(s string, ix schema.Index, pk, filter string) (map[string
 			return nil, bad
 		}
 		k[a] = str(v)
+	}
+	// Four attributes for an index, two for the table's own key.
+	if len(c.Key) != len(k) {
+		return nil, bad
 	}
 	return k, nil
 }

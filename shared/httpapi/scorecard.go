@@ -20,22 +20,26 @@ import (
 // targets, baselines, thresholds and weights it is scored against.
 type Scorecard struct {
 	Service *scoring.Service
+	// Snapshots keeps the cards stored as their periods ended
+	// (GET /scorecard/snapshots, GET /scorecard?snapshot=true).
+	Snapshots scoring.SnapshotStore
 }
 
 // Register binds a handler to each of the scorecard function's manifest
 // routes; it panics when a route has no handler.
 func (h *Scorecard) Register(api *API) {
 	api.HandleAll("scorecard", map[string]HandlerFunc{
-		"GET /scorecard":         h.card,
-		"GET /scorecard/sources": h.sources,
-		"GET /scorecard/config":  h.config,
-		"PUT /scorecard/config":  h.putConfig,
+		"GET /scorecard":           h.card,
+		"GET /scorecard/sources":   h.sources,
+		"GET /scorecard/snapshots": h.snapshots,
+		"GET /scorecard/config":    h.config,
+		"PUT /scorecard/config":    h.putConfig,
 	})
 }
 
 // sparkPeriods is how many periods each KPI's sparkline on the page shows:
 // the page reads that many periods' rollups, JSON and CSV only two.
-const sparkPeriods = 8
+const sparkPeriods = scoring.SnapshotHistory
 
 // The media types GET /scorecard answers with, in the order of preference
 // when Accept weighs them alike.
@@ -64,8 +68,14 @@ func (h *Scorecard) card(ctx context.Context, r *Request) (Response, error) {
 	if as == mediaHTML {
 		q.History = sparkPeriods
 	}
-	card, err := h.Service.Card(ctx, q)
-	if err != nil {
+	var card scoring.Card
+	if q.snapshot {
+		snap, err := h.Service.ReadSnapshot(ctx, h.Snapshots, scoring.SnapshotKey{Kind: q.Period.Kind(), Period: q.Period.ID(), Team: q.Team})
+		if err != nil {
+			return Response{}, err
+		}
+		card = snap.Card
+	} else if card, err = h.Service.Card(ctx, q.Query); err != nil {
 		return Response{}, err
 	}
 	var resp Response
@@ -84,11 +94,25 @@ func (h *Scorecard) card(ctx context.Context, r *Request) (Response, error) {
 	return resp, nil
 }
 
-// query reads the period, at and team parameters, naming each one that is
-// wrong. Without period, at's own kind is taken; without either, this
-// week.
-func (h *Scorecard) query(params map[string]string) (scoring.Query, error) {
+// cardQuery is a card asked for: live, or as its snapshot stored it.
+type cardQuery struct {
+	scoring.Query
+	snapshot bool
+}
+
+// query reads the period, at, team and snapshot parameters, naming each
+// one that is wrong. Without period, at's own kind is taken; without
+// either, this week, or with snapshot=true the last week ended.
+func (h *Scorecard) query(params map[string]string) (cardQuery, error) {
 	var v crm.Invalid
+	var snapshot bool
+	switch params["snapshot"] {
+	case "", "false":
+	case "true":
+		snapshot = true
+	default:
+		v.Add("snapshot", "must be true or false")
+	}
 	var kind period.Kind
 	if s := params["period"]; s != "" {
 		k, err := period.ParseKind(s)
@@ -101,6 +125,9 @@ func (h *Scorecard) query(params map[string]string) (scoring.Query, error) {
 	switch at := params["at"]; {
 	case at == "" && !v.Has("period"):
 		p = h.Service.Current(orWeek(kind))
+		if snapshot {
+			p = p.Previous() // the current period has no snapshot yet
+		}
 	case at != "":
 		var err error
 		p, err = period.Parse(at, h.Service.Zone)
@@ -121,9 +148,9 @@ func (h *Scorecard) query(params map[string]string) (scoring.Query, error) {
 		v.Add("team", scoring.TeamRule)
 	}
 	if err := v.Err(); err != nil {
-		return scoring.Query{}, err
+		return cardQuery{}, err
 	}
-	return scoring.Query{Period: p, Team: team}, nil
+	return cardQuery{Query: scoring.Query{Period: p, Team: team}, snapshot: snapshot}, nil
 }
 
 func orWeek(k period.Kind) period.Kind {

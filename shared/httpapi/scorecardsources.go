@@ -16,7 +16,7 @@ func (h *Scorecard) sources(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	s, err := h.Service.Sources(ctx, q)
+	s, err := h.Service.Sources(ctx, q.Query)
 	if err != nil {
 		return Response{}, err
 	}

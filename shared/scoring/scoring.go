@@ -99,15 +99,20 @@ func (s *Service) Card(ctx context.Context, q Query) (Card, error) {
 	if q.Period.IsZero() {
 		return Card{}, crm.Errorf(crm.EINVALID, "a scorecard needs a period")
 	}
+	settings, err := s.Settings(ctx)
+	if err != nil {
+		return Card{}, err
+	}
+	return s.card(ctx, settings, q)
+}
+
+// card scores q, already checked, against settings.
+func (s *Service) card(ctx context.Context, settings Settings, q Query) (Card, error) {
 	n := min(max(q.History, 2), MaxHistory)
 	periods := make([]period.Period, n) // oldest first
 	p := q.Period
 	for i := n - 1; i >= 0; i-- {
 		periods[i], p = p, p.Previous()
-	}
-	settings, err := s.Settings(ctx)
-	if err != nil {
-		return Card{}, err
 	}
 	rollups, err := s.read(ctx, scope(q.Team), periods)
 	if err != nil {

@@ -17,6 +17,9 @@ func customers(t *testing.T, f fixture, n int) []string {
 	ctx := context.Background()
 	ids := make([]string, n)
 	for i := range n {
+		// A second apart, so the ids, which begin with their instant,
+		// sort in the order made: equal revenues list by id.
+		f.clock.Advance(time.Second)
 		sub := ada()
 		sub.Name, sub.Email = fmt.Sprintf("Customer %03d", i), fmt.Sprintf("c%03d@example.com", i)
 		res, err := f.svc.Capture(ctx, sub, "")

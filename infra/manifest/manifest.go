@@ -241,6 +241,12 @@ var Routes = []Route{
 	// UTM campaign: where marketing money works.
 	{Method: "GET", Path: "/scorecard/sources", Function: "scorecard", Role: Manager,
 		Query: []string{"period", "at", "team"}},
+	// A day's stored rollups against their recomputation from the event
+	// journal (docs/kpis.md); POST makes the stored equal the recomputed.
+	{Method: "GET", Path: "/scorecard/recompute", Function: "scorecard", Role: Admin,
+		Query: []string{"day", "team"}},
+	{Method: "POST", Path: "/scorecard/recompute", Function: "scorecard", Role: Admin,
+		Query: []string{"day", "team"}},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,

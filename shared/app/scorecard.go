@@ -12,8 +12,9 @@ import (
 // config, and that config.
 func Scorecard(d Deps) HTTPHandler {
 	api := httpapi.New(d.Log)
-	h := &httpapi.Scorecard{Service: &scoring.Service{
-		Rollups: &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now},
+	rollups := &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now}
+	h := &httpapi.Scorecard{Recompute: rollups, Service: &scoring.Service{
+		Rollups: rollups,
 		Config:  &dynamo.ScorecardConfigStore{Client: d.DynamoDB, Table: d.Config.TableName},
 		Zone:    d.Config.TimeZone,
 		Now:     d.Now,

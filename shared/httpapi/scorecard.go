@@ -20,16 +20,21 @@ import (
 // targets, baselines, thresholds and weights it is scored against.
 type Scorecard struct {
 	Service *scoring.Service
+	// Recompute rebuilds a day's rollups from the event journal, for the
+	// admin's /scorecard/recompute.
+	Recompute Recomputer
 }
 
 // Register binds a handler to each of the scorecard function's manifest
 // routes; it panics when a route has no handler.
 func (h *Scorecard) Register(api *API) {
 	api.HandleAll("scorecard", map[string]HandlerFunc{
-		"GET /scorecard":         h.card,
-		"GET /scorecard/sources": h.sources,
-		"GET /scorecard/config":  h.config,
-		"PUT /scorecard/config":  h.putConfig,
+		"GET /scorecard":            h.card,
+		"GET /scorecard/sources":    h.sources,
+		"GET /scorecard/config":     h.config,
+		"PUT /scorecard/config":     h.putConfig,
+		"GET /scorecard/recompute":  h.recompute,
+		"POST /scorecard/recompute": h.repair,
 	})
 }
 

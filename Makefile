@@ -39,6 +39,10 @@ dev: deps ## run the whole system locally on 127.0.0.1:8080 (PORT overrides; RAP
 token: ## print a bearer token for the running local stack: make -s token ROLE=agent|manager|admin [USER=agent-2]
 	@go run ./infra/local/cmd/rapport-local token -role "$(ROLE)" -user "$(if $(filter command line,$(origin USER)),$(USER))"
 
+.PHONY: recompute
+recompute: ## compare a day's rollups with their recomputation from the event journal, on the running local stack: make -s recompute DAY=2026-12-01 [TEAM=support] [REPAIR=1]
+	@go run ./infra/local/cmd/rapport-local recompute -day "$(DAY)" -team "$(TEAM)" $(if $(REPAIR),-repair)
+
 .PHONY: clock
 clock: ## show or move the local stack's frozen clock: make -s clock [ADVANCE=90m|36h|7d | SET=2026-03-09T08:00:00Z]
 	@go run ./infra/local/cmd/rapport-local clock -advance "$(ADVANCE)" -set "$(SET)"

@@ -266,8 +266,10 @@ var samples = map[string]conformanceRequest{
 	"POST /leads/{id}/activities": {headers: map[string]string{"Content-Type": "application/json"}, body: `{"type":"call","note":"x"}`},
 	"POST /leads/{id}/convert": {headers: map[string]string{"Content-Type": "application/json"},
 		body: `{"deal_value":"10.00","currency":"EUR"}`},
-	"GET /surveys/results": {query: map[string]string{"question": "nps"}},
-	"GET /customers":       {query: map[string]string{"sort": "value"}},
+	"GET /surveys/results":      {query: map[string]string{"question": "nps"}},
+	"GET /customers":            {query: map[string]string{"sort": "value"}},
+	"GET /scorecard/recompute":  {query: map[string]string{"day": "2020-01-06"}},
+	"POST /scorecard/recompute": {query: map[string]string{"day": "2020-01-06"}},
 	"PUT /scorecard/config": {headers: map[string]string{"Content-Type": "application/json", "If-Match": `"0"`},
 		body: `{"kpis":{"nps":{"target":60}}}`},
 }

@@ -249,6 +249,12 @@ var Routes = []Route{
 	// The snapshots stored just after each period ended, newest first.
 	{Method: "GET", Path: "/scorecard/snapshots", Function: "scorecard", Role: Manager,
 		Query: []string{"period", "team", "limit", "cursor"}},
+	// A day's stored rollups against their recomputation from the event
+	// journal (docs/kpis.md); POST makes the stored equal the recomputed.
+	{Method: "GET", Path: "/scorecard/recompute", Function: "scorecard", Role: Admin,
+		Query: []string{"day", "team"}},
+	{Method: "POST", Path: "/scorecard/recompute", Function: "scorecard", Role: Admin,
+		Query: []string{"day", "team"}},
 
 	{Method: "POST", Path: "/followups", Function: "followups", Role: Agent},
 	{Method: "GET", Path: "/followups", Function: "followups", Role: Agent,

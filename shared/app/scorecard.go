@@ -11,7 +11,9 @@ import (
 // config, and that config; and the snapshots the kpis function stores.
 func Scorecard(d Deps) HTTPHandler {
 	api := httpapi.New(d.Log)
-	h := &httpapi.Scorecard{Service: scoringService(d), Snapshots: &dynamo.SnapshotStore{Client: d.DynamoDB, Table: d.Config.TableName}}
+	svc := scoringService(d)
+	h := &httpapi.Scorecard{Service: svc, Snapshots: &dynamo.SnapshotStore{Client: d.DynamoDB, Table: d.Config.TableName},
+		Recompute: svc.Rollups.(*dynamo.RollupStore)}
 	h.Register(api)
 	return api.Serve
 }

@@ -560,8 +560,9 @@ func TestCloseDue(t *testing.T) {
 		t.Fatalf("redelivering every event mailed %v again", recipients(again))
 	}
 	page, err := d.client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(d.table),
-		FilterExpression:          aws.String("detail_type = :t"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberS{Value: events.TicketClosedType}}})
+		FilterExpression: aws.String("begins_with(pk, :evt) AND detail_type = :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":evt": &types.AttributeValueMemberS{Value: schema.OutboxPrefix}, ":t": &types.AttributeValueMemberS{Value: events.TicketClosedType}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@
 //	ROLLUP#<scope>#<month> <day>#<family>#…          a day's rollup for the organisation or a team, sharded (rollup_items.go)
 //	ROLLUPSEEN#<event id>  ROLLUPSEEN                an event counted in the rollups, until expires_at
 //	ROLLUPONCE#<key>       ROLLUPONCE                a thing counted once however many events report it (followup#<id>)
+//	JOURNAL#<date>#<n>     <event id>                a counted event, kept for good, on a UTC date it counts on, in shard n of 8 (journal.go)
 package dynamo
 
 import (

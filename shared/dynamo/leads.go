@@ -89,7 +89,7 @@ func (s *LeadStore) create(ctx context.Context, c crm.CaptureRequest) (string, e
 		s.put(toTimelineItem(c.Entry), "attribute_not_exists(pk)"),
 	}
 	for _, ev := range c.Events {
-		items = append(items, outboxPut(s.Table, ev))
+		items = append(items, eventPuts(s.Table, ev)...)
 	}
 	if c.IdempotencyKey != "" {
 		items = append(items, s.put(s.idemItem(c, crm.CaptureResult{LeadID: c.Lead.ID}), "attribute_not_exists(pk)"))

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -45,13 +46,18 @@ func outboxPut(table string, env events.Envelope) types.TransactWriteItem {
 	}}
 }
 
-// transact writes items and, after them, the outbox puts of evs in one
-// transaction, so each event exists exactly when its change does. A
-// transaction that lost a race with another wrote nothing and is run again
-// (retryConflicts). Cancellation reasons keep the items' indexes.
+// transact writes items and, after them, the outbox and journal puts of
+// evs (journal.go) in one transaction, so each event exists exactly when
+// its change does. A transaction that lost a race with another wrote
+// nothing and is run again (retryConflicts). Cancellation reasons keep the
+// items' indexes. More items than one transaction holds is an error,
+// before anything is sent.
 func transact(ctx context.Context, c API, table string, items []types.TransactWriteItem, evs []events.Envelope) error {
 	for _, ev := range evs {
-		items = append(items, outboxPut(table, ev))
+		items = append(items, eventPuts(table, ev)...)
+	}
+	if len(items) > maxTransacted {
+		return fmt.Errorf("%d writes with their events' outbox and journal puts, more than one transaction holds", len(items))
 	}
 	return retryConflicts(func() error {
 		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

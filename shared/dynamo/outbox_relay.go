@@ -177,12 +177,13 @@ func (o *Outbox) Release(ctx context.Context, id, token string) error {
 	return nil
 }
 
-// PutOutboxEvent stores env in the outbox on its own, exactly as the store
-// does inside the transaction of a change. Tests and local tools use it to
-// put an event on the stream; an event already in the outbox is an error.
+// PutOutboxEvent stores env in the outbox and the journal on its own,
+// exactly as the store does inside the transaction of a change. Tests and
+// local tools use it to put an event on the stream; an event already in
+// the outbox is an error.
 func PutOutboxEvent(ctx context.Context, api API, table string, env events.Envelope) error {
 	if _, err := api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{outboxPut(table, env)},
+		TransactItems: eventPuts(table, env),
 	}); err != nil {
 		return fmt.Errorf("put event %s in the outbox: %w", env.ID, err)
 	}

@@ -245,6 +245,11 @@ func (s *RollupStore) Day(ctx context.Context, scope rollup.Scope, day period.Pe
 // holds. Reads are eventually consistent. EINVALID when first or last is
 // not a day, last is before first, or the range is longer than 400 days.
 func (s *RollupStore) Range(ctx context.Context, scope rollup.Scope, first, last period.Period) (*scorecard.Rollup, error) {
+	return s.rangeRead(ctx, scope, first, last, false)
+}
+
+// rangeRead is Range, with consistent reads when asked.
+func (s *RollupStore) rangeRead(ctx context.Context, scope rollup.Scope, first, last period.Period, consistent bool) (*scorecard.Rollup, error) {
 	if first.Kind() != period.Day || last.Kind() != period.Day || last.ID() < first.ID() {
 		return nil, crm.Errorf(crm.EINVALID, "a rollup range runs from one day to a later one, not %q to %q", first.ID(), last.ID())
 	}
@@ -261,6 +266,7 @@ func (s *RollupStore) Range(ctx context.Context, scope rollup.Scope, first, last
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk": str(rollupPK(scope, m.Format(time.DateOnly))), ":lo": str(first.ID()), ":hi": str(last.ID() + "#~"),
 			},
+			ConsistentRead: aws.Bool(consistent),
 		})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)

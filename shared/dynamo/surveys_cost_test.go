@@ -20,9 +20,9 @@ import (
 // the record and the send timer in one transaction. Sending reads the
 // invitation and the record, then writes the invitation, the record (the
 // quiet period from the sending), the timer's removal, the day's sent
-// counter and survey.invited. An answer reads the invitation, then writes
-// it, the answer (a copy per further question), a tally item per question
-// and survey.responded. Results read one query per month the period
+// counter and survey.invited with its journal item. An answer reads the
+// invitation, then writes it, the answer (a copy per further question), a
+// tally item per question and survey.responded with its journal item. Results read one query per month the period
 // touches: a week one, or two across the end of a month; a quarter three.
 func TestSurveyCosts(t *testing.T) {
 	f := newSurveyFixture(t)
@@ -56,11 +56,11 @@ func TestSurveyCosts(t *testing.T) {
 	})
 	id := survey.AfterTicketID("T1", solved)
 	f.clock.Advance(time.Hour)
-	measure("send (survey.due)", 3, 2, 12, func() error {
+	measure("send (survey.due)", 3, 2, 13, func() error {
 		return f.svc.Due(ctx, events.SurveyDue{InvitationID: id})
 	})
 	f.clock.Advance(time.Minute)
-	measure("answer CSAT + CES", 2, 1, 16, func() error {
+	measure("answer CSAT + CES", 2, 1, 17, func() error {
 		_, err := f.svc.Answer(ctx, id, map[string][]string{"csat": {"2"}, "ces": {"3"}, "comment": {"The courier was late."}})
 		return err
 	})
@@ -71,7 +71,7 @@ func TestSurveyCosts(t *testing.T) {
 		return nil
 	})
 	nps := f.invite(t, survey.ByHand{Email: "bo@example.com"})
-	measure("answer NPS", 2, 1, 11, func() error {
+	measure("answer NPS", 2, 1, 12, func() error {
 		_, err := f.svc.Answer(ctx, nps.ID, map[string][]string{"nps": {"9"}})
 		return err
 	})

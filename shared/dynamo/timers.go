@@ -288,7 +288,7 @@ func (s *TimerStore) Fire(ctx context.Context, ts []timer.Timer, now time.Time) 
 	}
 	fired := make([]bool, len(ts))
 	pending := make([]int, 0, len(ts)) // indexes into ts still to fire
-	items := make([][2]types.TransactWriteItem, len(ts))
+	items := make([][]types.TransactWriteItem, len(ts))
 	for i, t := range ts {
 		w, err := s.fireItems(t, now)
 		if err != nil {
@@ -297,9 +297,14 @@ func (s *TimerStore) Fire(ctx context.Context, ts []timer.Timer, now time.Time) 
 		items[i], pending = w, append(pending, i)
 	}
 	for len(pending) > 0 {
-		tx := make([]types.TransactWriteItem, 0, 2*len(pending))
-		for _, i := range pending {
-			tx = append(tx, items[i][0], items[i][1])
+		// A timer's writes: its update, its event's outbox put and one
+		// journal put per UTC date the event counts on (at most two), so
+		// MaxFire timers stay within a transaction's 100 items.
+		tx := make([]types.TransactWriteItem, 0, 4*len(pending))
+		first := make([]int, len(pending)) // index in tx of each pending timer's first write
+		for n, i := range pending {
+			first[n] = len(tx)
+			tx = append(tx, items[i]...)
 		}
 		_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 		if err == nil {
@@ -317,7 +322,11 @@ func (s *TimerStore) Fire(ctx context.Context, ts []timer.Timer, now time.Time) 
 		}
 		kept := pending[:0]
 		for n, i := range pending {
-			if !refused(reasons, 2*n) && !refused(reasons, 2*n+1) {
+			ok := true
+			for j := range items[i] {
+				ok = ok && !refused(reasons, first[n]+j)
+			}
+			if ok {
 				kept = append(kept, i)
 			}
 		}
@@ -336,12 +345,12 @@ func refused(reasons []types.CancellationReason, i int) bool {
 	return code != "" && code != "None"
 }
 
-// fireItems are the two writes that fire t: the timer's update, guarded by
-// its state as read, and its event's put into the outbox.
-func (s *TimerStore) fireItems(t timer.Timer, now time.Time) ([2]types.TransactWriteItem, error) {
+// fireItems are the writes that fire t: the timer's update, guarded by
+// its state as read, and its event's puts into the outbox and the journal.
+func (s *TimerStore) fireItems(t timer.Timer, now time.Time) ([]types.TransactWriteItem, error) {
 	env, err := t.Envelope()
 	if err != nil {
-		return [2]types.TransactWriteItem{}, err
+		return nil, err
 	}
 	update := &types.Update{
 		TableName:           aws.String(s.Table),
@@ -367,7 +376,7 @@ func (s *TimerStore) fireItems(t timer.Timer, now time.Time) ([2]types.TransactW
 		update.ExpressionAttributeValues[":fired"] = str(timerFired)
 		update.ExpressionAttributeValues[":expires"] = num(now.Add(firedRetention).Unix())
 	}
-	return [2]types.TransactWriteItem{{Update: update}, outboxPut(s.Table, env)}, nil
+	return append([]types.TransactWriteItem{{Update: update}}, eventPuts(s.Table, env)...), nil
 }
 
 // maxTransactItems is DynamoDB's limit of items in one transaction.

@@ -23,17 +23,22 @@ type Scorecard struct {
 	// Snapshots keeps the cards stored as their periods ended
 	// (GET /scorecard/snapshots, GET /scorecard?snapshot=true).
 	Snapshots scoring.SnapshotStore
+	// Recompute rebuilds a day's rollups from the event journal, for the
+	// admin's /scorecard/recompute.
+	Recompute Recomputer
 }
 
 // Register binds a handler to each of the scorecard function's manifest
 // routes; it panics when a route has no handler.
 func (h *Scorecard) Register(api *API) {
 	api.HandleAll("scorecard", map[string]HandlerFunc{
-		"GET /scorecard":           h.card,
-		"GET /scorecard/sources":   h.sources,
-		"GET /scorecard/snapshots": h.snapshots,
-		"GET /scorecard/config":    h.config,
-		"PUT /scorecard/config":    h.putConfig,
+		"GET /scorecard":            h.card,
+		"GET /scorecard/sources":    h.sources,
+		"GET /scorecard/snapshots":  h.snapshots,
+		"GET /scorecard/config":     h.config,
+		"PUT /scorecard/config":     h.putConfig,
+		"GET /scorecard/recompute":  h.recompute,
+		"POST /scorecard/recompute": h.repair,
 	})
 }
 

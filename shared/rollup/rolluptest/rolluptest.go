@@ -6,7 +6,6 @@ package rolluptest
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -99,45 +98,19 @@ func edit(env events.Envelope, id string, changes map[string]any) (events.Envelo
 }
 
 // Key names one scope's rollup of one day.
-type Key struct {
-	Scope rollup.Scope
-	Day   string // "2026-12-03"
-}
+type Key = rollup.Key
 
 // Oracle adds up what envs contribute, in order, the way the store must:
 // each event id once (the first event under it that adds anything), and
-// each Once key for its first event only. It
-// returns the rollup of each scope and day touched.
+// each Once key for its first event only — rollup.Fold, the definition the
+// store's recomputation shares. It returns the rollup of each scope and
+// day touched.
 func Oracle(envs []events.Envelope, zone *time.Location) (map[Key]*scorecard.Rollup, error) {
-	out := map[Key]*scorecard.Rollup{}
-	seen, once := map[string]bool{}, map[string]bool{}
-	for _, env := range envs {
-		if seen[env.ID] {
-			continue
-		}
-		cs, err := rollup.Contributions(env, zone)
-		if err != nil {
-			return nil, err
-		}
-		// An event that adds nothing leaves no mark.
-		seen[env.ID] = len(cs) > 0
-		if len(cs) > 0 && cs[0].Once != "" {
-			if once[cs[0].Once] {
-				continue
-			}
-			once[cs[0].Once] = true
-		}
-		for _, c := range cs {
-			k := Key{c.Scope, c.Day.ID()}
-			if out[k] == nil {
-				out[k] = &scorecard.Rollup{}
-			}
-			if err := out[k].Merge(&c.Adds); err != nil {
-				return nil, fmt.Errorf("%s: %w", env.ID, err)
-			}
-		}
+	f, err := rollup.Fold(envs, zone, nil)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return f.Rollups, nil
 }
 
 // Sum returns the merge of the oracle's rollups of scope on the days first
@@ -145,7 +118,7 @@ func Oracle(envs []events.Envelope, zone *time.Location) (map[Key]*scorecard.Rol
 func Sum(o map[Key]*scorecard.Rollup, scope rollup.Scope, first, last period.Period) (*scorecard.Rollup, error) {
 	out := &scorecard.Rollup{}
 	for d := first; d.ID() <= last.ID(); d = d.Next() {
-		if err := out.Merge(o[Key{scope, d.ID()}]); err != nil {
+		if err := out.Merge(o[Key{Scope: scope, Day: d.ID()}]); err != nil {
 			return nil, err
 		}
 	}

@@ -40,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return token(args[1:], stdout, stderr)
 		case "clock":
 			return moveClock(args[1:], stdout, stderr)
+		case "recompute":
+			return recompute(args[1:], stdout, stderr)
 		}
 	}
 	return serve(args, stdout, stderr)

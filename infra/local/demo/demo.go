@@ -37,7 +37,7 @@ type Plan struct {
 
 // Full is `make dev`'s demo: about 2,000 leads and 600 tickets over 90
 // days.
-var Full = Plan{Leads: 2000, Tickets: 600, Seed: 11, Workers: 6, SweepEvery: time.Hour}
+var Full = Plan{Leads: 2000, Tickets: 600, Seed: 11, Workers: 6, SweepEvery: 3 * time.Hour}
 
 // Counts says what the demo did, as the API answered it.
 type Counts struct {

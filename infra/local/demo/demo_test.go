@@ -27,13 +27,18 @@ var week = demo.Plan{Leads: 60, Tickets: 30, Seed: 7, Workers: 4, SweepEvery: ti
 
 func start(t *testing.T, seed func(context.Context, *local.Stack) error) *local.Stack {
 	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return startOn(t, "demo-test-"+hex.EncodeToString(b), seed)
+}
+
+func startOn(t *testing.T, table string, seed func(context.Context, *local.Stack) error) *local.Stack {
+	t.Helper()
 	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
 	if endpoint == "" {
 		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run with infra/scripts/with-dynamodb.sh dynoxide -- go test ./infra/local/demo/")
 	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	vars := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": "demo-test-" + hex.EncodeToString(b)}
+	vars := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": table}
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := local.Start(ctx, local.Options{
 		Dir: t.TempDir(), Addr: "127.0.0.1:0", Getenv: func(k string) string { return vars[k] },
@@ -217,5 +222,31 @@ func TestNoSeedLeavesTheTableEmpty(t *testing.T) {
 	}
 	if len(out.Items) != 0 {
 		t.Errorf("the table holds %v", out.Items)
+	}
+}
+
+// TestSeedOnlyIntoAnEmptyTable: a table holding anything is never seeded.
+func TestSeedOnlyIntoAnEmptyTable(t *testing.T) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	table := "demo-test-" + hex.EncodeToString(b)
+	first := startOn(t, table, nil)
+	resp, err := http.Post(first.URL+"/leads", "application/json", strings.NewReader(`{"email":"ada@example.com"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /leads: %d", resp.StatusCode)
+	}
+	again := startOn(t, table, func(context.Context, *local.Stack) error {
+		t.Error("the seed ran on a table holding a lead")
+		return nil
+	})
+	if again.Frozen() {
+		t.Error("the clock is frozen")
+	}
+	if leads := all(t, again, "/leads"); len(leads) != 1 {
+		t.Errorf("%d leads, want the one posted", len(leads))
 	}
 }

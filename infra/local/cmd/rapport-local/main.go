@@ -69,10 +69,20 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 
-	log := local.NewLogger(stderr, slog.LevelInfo)
+	level := new(slog.LevelVar) // INFO
+	log := local.NewLogger(stderr, level)
 	o := local.Options{Dir: *dir, Log: log, Banner: stdout}
 	if os.Getenv(DemoVar) != "0" {
-		o.Seed = demo.Seed(demo.Full, stdout) // only into an empty table on a real clock
+		seed := demo.Seed(demo.Full, stdout)
+		// Only into an empty table on a real clock. The stack's log of
+		// the seed's tens of thousands of requests, events and mails
+		// would cost time and bury the banner: warnings only meanwhile.
+		o.Seed = func(ctx context.Context, st *local.Stack) error {
+			fmt.Fprintf(stdout, "\n  Seeding the demo company's last 90 days into the empty table (RAPPORT_DEMO=0 make dev starts empty)…\n")
+			level.Set(slog.LevelWarn)
+			defer level.Set(slog.LevelInfo)
+			return seed(ctx, st)
+		}
 	}
 	st, err := local.Start(ctx, o)
 	if err != nil {

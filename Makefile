@@ -29,8 +29,14 @@ deps: node_modules/.installed ## install the pinned Go modules and npm tools
 	go mod download
 
 .PHONY: dev
-dev: deps ## run the whole system locally on 127.0.0.1:8080 (PORT overrides; RAPPORT_CLOCK=2026-03-02T08:00:00Z freezes its clock there)
+dev: deps ## run the whole system locally on 127.0.0.1:8080, first seeding 90 days of demo data into an empty table (RAPPORT_DEMO=0 starts empty; PORT overrides; RAPPORT_CLOCK=2026-03-02T08:00:00Z freezes its clock there)
 	go build -o .rapport/bin/rapport-local ./infra/local/cmd/rapport-local
+	exec .rapport/bin/rapport-local
+
+.PHONY: demo
+demo: deps ## delete the local data (DynamoDB, outbox), then run make dev, which seeds the demo again; refuses while a stack runs
+	go build -o .rapport/bin/rapport-local ./infra/local/cmd/rapport-local
+	.rapport/bin/rapport-local reset
 	exec .rapport/bin/rapport-local
 
 # USER is also the login name in every shell's environment: only a USER

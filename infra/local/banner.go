@@ -14,6 +14,9 @@ func printBanner(w io.Writer, st *Stack) {
 	fmt.Fprintf(w, `
   Rapport is running at %[1]s
 
+  Look first     %[1]s%[6]s   (the scorecard page, as a manager; ?period=month)
+                 %[4]s/   (the mail the stack sent: acknowledgements, reminders, surveys, digests)
+                 make -s token ROLE=manager   (a bearer token for the API: /leads, /tickets, /scorecard, …)
   Contact form   %[1]s/          (a plain HTML form posting to POST /leads)
   Support form   %[1]s/support   (posts to POST /tickets; the reply mail links to the customer page)
   Staff token    make -s token ROLE=agent     (or manager, admin)
@@ -23,7 +26,7 @@ func printBanner(w io.Writer, st *Stack) {
   Clock          %[5]s
   Stop           Ctrl-C
 
-`, st.URL, db, st.Table, display(st.Outbox), clockLine(st))
+`, st.URL, db, st.Table, display(st.Outbox), clockLine(st), ScorecardPagePath)
 }
 
 // clockLine says whether the clock is real or frozen, and how to move it.

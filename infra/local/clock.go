@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rapportcrm/rapport/infra/local/bus"
@@ -110,16 +111,27 @@ type mover struct {
 	timeout  time.Duration   // per settle
 	log      *slog.Logger
 	turn     chan struct{} // one move at a time
+	// live is set once the clock runs on in real time (Stack.RunClock):
+	// the scheduler then runs on its own and the clock cannot be moved.
+	live atomic.Bool
 }
 
 // moveTo moves the clock to target, firing every schedule run due on the
 // way and waiting after each until the stack is quiet.
-func (m *mover) moveTo(ctx context.Context, target time.Time) (Move, error) {
+//
+// every, when positive, is the least simulated time between two runs of a
+// schedule that catches up (such as the minute's timer sweep): a demo
+// living through months runs the sweep hourly rather than every minute,
+// and each run still does all the work due by its instant.
+func (m *mover) moveTo(ctx context.Context, target time.Time, every time.Duration) (Move, error) {
 	select {
 	case m.turn <- struct{}{}:
 		defer func() { <-m.turn }()
 	case <-ctx.Done():
 		return Move{}, ctx.Err()
+	}
+	if m.live.Load() {
+		return Move{}, ErrClockReal
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -147,7 +159,7 @@ func (m *mover) moveTo(ctx context.Context, target time.Time) (Move, error) {
 			m.clk.Set(retry)
 			after = "retries due at " + stamp(retry)
 		case haveRun:
-			if gap := target.Sub(mv.From) / MaxRunsPerMove; m.sched.CatchesUp(f) && gap > 0 {
+			if gap := max(target.Sub(mv.From)/MaxRunsPerMove, every); m.sched.CatchesUp(f) && gap > 0 {
 				m.sched.TakeUntil(f, f.At.Add(gap))
 			} else {
 				m.sched.Take(f)
@@ -229,7 +241,7 @@ func (m *mover) unitsAsleep(ctx context.Context) error {
 // ended, those asleep are dropped, as the frozen time itself is. A nil
 // mover (real time) just closes the bus.
 func (m *mover) closeBus(ctx context.Context, b *bus.Bus, log *slog.Logger) error {
-	if m == nil || m.unitsAsleep(ctx) != nil {
+	if m == nil || m.live.Load() || m.unitsAsleep(ctx) != nil {
 		return b.Close(ctx)
 	}
 	if n, _, _ := m.activity.State(); n > 0 {
@@ -260,7 +272,8 @@ func (s *Stack) Now() time.Time { return s.now() }
 
 // Frozen reports whether the stack's clock stands still until moved: it
 // was started with RAPPORT_CLOCK or with a fake Options.Clock.
-func (s *Stack) Frozen() bool { return s.mover != nil }
+// A clock switched to real time by RunClock is not frozen any more.
+func (s *Stack) Frozen() bool { return s.mover != nil && !s.mover.live.Load() }
 
 // Advance moves the frozen clock forward by d, firing every schedule run
 // that falls due in order and returning once the work each set off —
@@ -275,7 +288,7 @@ func (s *Stack) Advance(ctx context.Context, d time.Duration) (Move, error) {
 	if d < 0 {
 		return Move{}, fmt.Errorf("%w: cannot advance by %s", ErrClockBackwards, d)
 	}
-	return s.mover.moveTo(ctx, s.mover.clk.Now().Add(d))
+	return s.mover.moveTo(ctx, s.mover.clk.Now().Add(d), 0)
 }
 
 // SetClock moves the frozen clock to t, as Advance does.
@@ -283,7 +296,47 @@ func (s *Stack) SetClock(ctx context.Context, t time.Time) (Move, error) {
 	if s.mover == nil {
 		return Move{}, ErrClockReal
 	}
-	return s.mover.moveTo(ctx, t)
+	return s.mover.moveTo(ctx, t, 0)
+}
+
+// SetClockEvery moves the frozen clock to t as SetClock does, but runs the
+// schedules that catch up (the timer sweep) at most once per every of
+// simulated time: coarser, and much faster over days. Timers then fire up
+// to every late, as they would after a short outage.
+func (s *Stack) SetClockEvery(ctx context.Context, t time.Time, every time.Duration) (Move, error) {
+	if s.mover == nil {
+		return Move{}, ErrClockReal
+	}
+	return s.mover.moveTo(ctx, t, every)
+}
+
+// RunClock lets a frozen clock run on in real time from the instant it
+// shows, for good: the schedules then fire on real timers, as on a stack
+// started on real time, and the clock can no longer be moved (ErrClockReal).
+// It waits for the stack to fall quiet first. On a real clock it does
+// nothing.
+func (s *Stack) RunClock(ctx context.Context) error {
+	m := s.mover
+	if m == nil {
+		return nil
+	}
+	select {
+	case m.turn <- struct{}{}:
+		defer func() { <-m.turn }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if m.live.Load() {
+		return nil
+	}
+	if err := m.settle(ctx, "before running on in real time"); err != nil {
+		return err
+	}
+	m.live.Store(true)
+	m.clk.Run()
+	m.spawn(func() { m.sched.Run(m.runCtx) })
+	m.log.Info("clock runs on in real time", "from", stamp(m.clk.Now()))
+	return nil
 }
 
 // stamp writes an instant as the clock's API does: RFC 3339 in UTC.

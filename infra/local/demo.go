@@ -3,6 +3,8 @@ package local
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/rapportcrm/rapport/infra/manifest"
 )
 
 // demoHead is the head and style the demo pages share.
@@ -105,4 +107,27 @@ func serveDemoPage(w http.ResponseWriter, page string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	_, _ = w.Write([]byte(page))
+}
+
+// ScorecardPagePath shows the scorecard page to a browser on this machine,
+// which cannot send the bearer token GET /scorecard needs: it passes the
+// request on to the gateway — authorizer and all — with a manager's token
+// of the stack's own and Accept: text/html, keeping the query (period, at,
+// team). Local only, like `make -s token ROLE=manager`, which gives anyone
+// on this machine the same.
+const ScorecardPagePath = "/_local/scorecard"
+
+func (s *Stack) serveScorecardPage(gw http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, err := s.Token(manifest.Manager)
+		if err != nil {
+			http.Error(w, "cannot mint a manager token", http.StatusInternalServerError)
+			return
+		}
+		fwd := r.Clone(r.Context())
+		fwd.URL.Path, fwd.URL.RawPath, fwd.RequestURI = "/scorecard", "", ""
+		fwd.Header.Set("Authorization", "Bearer "+tok)
+		fwd.Header.Set("Accept", "text/html")
+		gw.ServeHTTP(w, fwd)
+	}
 }

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/rapportcrm/rapport/infra/local/dynamodbserver"
 )
 
@@ -60,4 +63,14 @@ func otherKind(k dynamodbserver.Kind) dynamodbserver.Kind {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// tableEmpty reports whether table holds no item. It reads one item at
+// most, once, at start: no request path scans.
+func tableEmpty(ctx context.Context, db *dynamodb.Client, table string) (bool, error) {
+	out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(1)})
+	if err != nil {
+		return false, fmt.Errorf("look into table %s: %w", table, err)
+	}
+	return len(out.Items) == 0, nil
 }

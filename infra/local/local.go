@@ -103,6 +103,16 @@ type Options struct {
 	Dynoxide string
 	// StreamPoll is the streams poller's idle interval (default 250 ms).
 	StreamPoll time.Duration
+	// Seed, when set, fills an empty table before Start returns (`make
+	// dev`'s demo data; tests leave it nil). On a stack whose clock would
+	// be real and whose table is empty, the clock starts frozen SeedSpan
+	// before now; Seed moves it (SetClock, SetClockEvery) while it drives
+	// the stack through its HTTP API, and the clock then runs on in real
+	// time from where Seed left it (RunClock). A table holding anything,
+	// or a frozen or given clock, is left as it is and Seed is not called.
+	Seed func(ctx context.Context, st *Stack) error
+	// SeedSpan is how far back the seeded history begins (default 90 days).
+	SeedSpan time.Duration
 }
 
 // Stack is a running local stack. It stops when Start's context ends.
@@ -176,8 +186,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if frozen != nil {
 		o.Clock = frozen
 	}
+	mayseed := o.Seed != nil && o.Clock == nil
 	o = withDefaults(o)
-	st := &Stack{Dir: o.Dir, Outbox: filepath.Join(o.Dir, outboxDirName), now: o.Now, done: make(chan struct{})}
+	st := &Stack{Dir: o.Dir, Outbox: filepath.Join(o.Dir, outboxDirName), done: make(chan struct{})}
 	var cleanup []func(context.Context) error // run in reverse on failure and at shutdown
 	fail := func(err error) (*Stack, error) {
 		stop(cleanup, o.Log)
@@ -199,7 +210,6 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return fail(err)
 	}
-	st.Auth = auth.New(key, o.Now)
 	if st.Links, err = LoadOrCreateLinks(o.Dir); err != nil {
 		return fail(err)
 	}
@@ -237,6 +247,20 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := dynamo.EnsureTable(ctx, ddb, cfg.TableName, schema.Rapport); err != nil {
 		return fail(fmt.Errorf("%w (is the DynamoDB server at %s running?)", err, st.DynamoDBEndpoint))
 	}
+	seeding := false
+	if mayseed {
+		if seeding, err = tableEmpty(ctx, ddb, cfg.TableName); err != nil {
+			return fail(err)
+		}
+	}
+	if seeding {
+		// The demo's history is lived on a movable clock that starts
+		// SeedSpan ago, on the hour.
+		fake := clock.NewFake(time.Now().Add(-o.SeedSpan).UTC().Truncate(time.Hour))
+		o.Clock, o.Now = fake, fake.Now
+	}
+	st.now = o.Now
+	st.Auth = auth.New(key, o.Now)
 
 	outbox := &mail.Outbox{Dir: st.Outbox, From: cfg.MailFrom, Log: o.Log, Now: o.Now} // dated by the stack's clock, frozen or not
 	st.Mailer = outbox
@@ -328,6 +352,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	mux.HandleFunc("GET /{$}", serveDemoForm)
 	mux.HandleFunc("GET /support", serveDemoSupportForm)
 	mux.HandleFunc(ClockPath, st.serveClock)
+	mux.HandleFunc("GET "+ScorecardPagePath, st.serveScorecardPage(gw))
 	mux.Handle("/", gw)
 	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
@@ -340,6 +365,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return err
 	})
 
+	if seeding {
+		began := time.Now()
+		o.Log.Info("seeding the demo data: an empty table (RAPPORT_DEMO=0 starts empty)")
+		err := o.Seed(ctx, st)
+		if err == nil {
+			err = st.RunClock(ctx)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("seed the demo data: %w", err))
+		}
+		o.Log.Info("seeded the demo data", "seconds", fmt.Sprintf("%.1f", time.Since(began).Seconds()))
+	}
 	if o.Banner != nil {
 		printBanner(o.Banner, st)
 	}
@@ -412,6 +449,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.Now == nil {
 		o.Now = o.Clock.Now
+	}
+	if o.SeedSpan <= 0 {
+		o.SeedSpan = 90 * 24 * time.Hour
 	}
 	if o.SettleTimeout <= 0 {
 		o.SettleTimeout = DefaultSettleTimeout

@@ -24,7 +24,7 @@ export async function startStack(env = {}) {
   execFileSync('go', ['build', '-o', bin, './infra/local/cmd/rapport-local'], { cwd: root, stdio: 'inherit' });
   const proc = spawn(bin, ['-data', data], {
     cwd: root,
-    env: { ...process.env, PORT: '0', AWS_ENDPOINT_URL_DYNAMODB: '', ...env },
+    env: { ...process.env, PORT: '0', AWS_ENDPOINT_URL_DYNAMODB: '', RAPPORT_DEMO: '0', ...env }, // no demo data: each test makes its own
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const s = { work, bin, data, outbox: join(data, 'outbox'), log: '', waiters: new Set() };

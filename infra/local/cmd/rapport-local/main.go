@@ -9,6 +9,11 @@
 //	                                                running stack's time (real time if none runs)
 //	rapport-local clock [-advance 90m | -set RFC3339] [-url URL]
 //	                                                print, or move and print, the running stack's time
+//	rapport-local reset [-data DIR] [-url URL]      delete the DynamoDB data and the outbox (make demo),
+//	                                                refusing while a stack answers at URL
+//
+// On a first start with an empty table the stack fills it with the demo
+// company's last 90 days (package demo); RAPPORT_DEMO=0 starts it empty.
 package main
 
 import (
@@ -26,8 +31,13 @@ import (
 
 	"github.com/rapportcrm/rapport/infra/local"
 	"github.com/rapportcrm/rapport/infra/local/auth"
+	"github.com/rapportcrm/rapport/infra/local/demo"
 	"github.com/rapportcrm/rapport/infra/manifest"
 )
+
+// DemoVar set to 0 starts an empty table empty instead of seeding the
+// demo company's last 90 days into it.
+const DemoVar = "RAPPORT_DEMO"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -42,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return moveClock(args[1:], stdout, stderr)
 		case "recompute":
 			return recompute(args[1:], stdout, stderr)
+		case "reset":
+			return reset(args[1:], stdout, stderr)
 		}
 	}
 	return serve(args, stdout, stderr)
@@ -59,8 +71,22 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 
-	log := local.NewLogger(stderr, slog.LevelInfo)
-	st, err := local.Start(ctx, local.Options{Dir: *dir, Log: log, Banner: stdout})
+	level := new(slog.LevelVar) // INFO
+	log := local.NewLogger(stderr, level)
+	o := local.Options{Dir: *dir, Log: log, Banner: stdout}
+	if os.Getenv(DemoVar) != "0" {
+		seed := demo.Seed(demo.Full, stdout)
+		// Only into an empty table on a real clock. The stack's log of
+		// the seed's tens of thousands of requests, events and mails
+		// would cost time and bury the banner: warnings only meanwhile.
+		o.Seed = func(ctx context.Context, st *local.Stack) error {
+			fmt.Fprintf(stdout, "\n  Seeding the demo company's last 90 days into the empty table (RAPPORT_DEMO=0 make dev starts empty)…\n")
+			level.Set(slog.LevelWarn)
+			defer level.Set(slog.LevelInfo)
+			return seed(ctx, st)
+		}
+	}
+	st, err := local.Start(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "rapport-local: %v\n", err)
 		return 1

@@ -32,6 +32,7 @@ var _ Clock = Real{}
 type Fake struct {
 	mu      sync.Mutex
 	now     time.Time
+	running time.Time // when Run was called, by the real clock; zero while stopped
 	waiters []waiter
 	changed chan struct{} // closed and replaced whenever waiters change
 }
@@ -52,13 +53,53 @@ func NewFake(t time.Time) *Fake {
 func (f *Fake) Now() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.now
+	return f.nowLocked()
+}
+
+func (f *Fake) nowLocked() time.Time {
+	if f.running.IsZero() {
+		return f.now
+	}
+	return f.now.Add(time.Since(f.running)) // monotonic: immune to wall-clock steps
+}
+
+// Run lets the clock run on from the instant it shows at the real clock's
+// pace, for good: Now is that instant plus the real time passed since,
+// and every waiter, pending or new, fires once its instant has come in
+// real time. Set and Advance do nothing afterwards. The local stack uses
+// it to live through its demo's past on the movable clock and then carry
+// on in real time from where the demo ended.
+func (f *Fake) Run() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.running.IsZero() {
+		return
+	}
+	f.running = time.Now()
+	for _, w := range f.waiters {
+		time.AfterFunc(w.at.Sub(f.now), func() { w.ch <- w.at })
+	}
+	f.waiters = nil
+	f.signal()
+}
+
+// Running reports whether Run was called.
+func (f *Fake) Running() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.running.IsZero()
 }
 
 // After implements Clock. A non-positive d fires at once.
 func (f *Fake) After(d time.Duration) <-chan time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !f.running.IsZero() {
+		ch := make(chan time.Time, 1)
+		at := f.nowLocked().Add(d)
+		time.AfterFunc(d, func() { ch <- at })
+		return ch
+	}
 	ch := make(chan time.Time, 1)
 	if d <= 0 {
 		ch <- f.now
@@ -73,10 +114,13 @@ func (f *Fake) After(d time.Duration) <-chan time.Time {
 func (f *Fake) Advance(d time.Duration) { f.Set(f.Now().Add(d)) }
 
 // Set moves the clock to t (never backwards) and fires every waiter that
-// is due, earliest first.
+// is due, earliest first. A running clock (Run) is not moved.
 func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !f.running.IsZero() {
+		return
+	}
 	if t.After(f.now) {
 		f.now = t
 	}

@@ -42,3 +42,43 @@ func TestFakeFiresWaitersWhenDue(t *testing.T) {
 	f.Advance(time.Hour)
 	<-b
 }
+
+func TestRunCarriesOnInRealTimeFromWhereTheClockStood(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := NewFake(start)
+	pending := f.After(20 * time.Millisecond)
+	later := f.After(time.Hour)
+	f.Run()
+	if !f.Running() {
+		t.Fatal("Running is false after Run")
+	}
+	// The pending waiter fires in real time, with its own instant.
+	if got := <-pending; !got.Equal(start.Add(20 * time.Millisecond)) {
+		t.Errorf("pending waiter fired with %v", got)
+	}
+	if now := f.Now(); !now.After(start.Add(20*time.Millisecond)) || now.After(start.Add(time.Minute)) {
+		t.Errorf("now %v: not running on from %v at the real pace", now, start)
+	}
+	// New waiters fire after real durations too.
+	before := f.Now()
+	if got := <-f.After(10 * time.Millisecond); got.Before(before.Add(10 * time.Millisecond)) {
+		t.Errorf("new waiter fired at %v, before %v", got, before.Add(10*time.Millisecond))
+	}
+	if f.Now().Before(before.Add(10 * time.Millisecond)) {
+		t.Error("the clock did not run on while a waiter waited")
+	}
+	// A running clock is not moved by hand, and the hour's waiter has not fired.
+	now := f.Now()
+	f.Set(now.Add(48 * time.Hour))
+	if f.Now().After(now.Add(time.Hour)) {
+		t.Errorf("Set moved a running clock to %v", f.Now())
+	}
+	select {
+	case <-later:
+		t.Fatal("a waiter an hour away fired")
+	default:
+	}
+	if f.Waiters() != 0 {
+		t.Errorf("%d waiters still pending on the fake's list", f.Waiters())
+	}
+}

@@ -1,0 +1,252 @@
+package demo_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/rapportcrm/rapport/infra/local"
+	"github.com/rapportcrm/rapport/infra/local/demo"
+	"github.com/rapportcrm/rapport/infra/manifest"
+)
+
+// week is the shrunk demo the test lives through: a week, 60 leads.
+var week = demo.Plan{Leads: 60, Tickets: 30, Seed: 7, Workers: 4, SweepEvery: time.Hour}
+
+func start(t *testing.T, seed func(context.Context, *local.Stack) error) *local.Stack {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return startOn(t, "demo-test-"+hex.EncodeToString(b), seed)
+}
+
+func startOn(t *testing.T, table string, seed func(context.Context, *local.Stack) error) *local.Stack {
+	t.Helper()
+	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	if endpoint == "" {
+		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run with infra/scripts/with-dynamodb.sh dynoxide -- go test ./infra/local/demo/")
+	}
+	vars := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": table}
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := local.Start(ctx, local.Options{
+		Dir: t.TempDir(), Addr: "127.0.0.1:0", Getenv: func(k string) string { return vars[k] },
+		Log: local.NewLogger(io.Discard, nil), StreamPoll: 20 * time.Millisecond,
+		Seed: seed, SeedSpan: 7 * 24 * time.Hour,
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = st.Wait()
+		_, _ = st.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(st.Table)})
+	})
+	return st
+}
+
+func get(t *testing.T, st *local.Stack, role manifest.Role, path string, out any) {
+	t.Helper()
+	tok, err := st.Token(role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, st.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+type page struct {
+	Items []map[string]any `json:"items"`
+	Next  string           `json:"next_cursor"`
+}
+
+// all lists every item of a staff list, page by page.
+func all(t *testing.T, st *local.Stack, path string) []map[string]any {
+	t.Helper()
+	var items []map[string]any
+	cursor := ""
+	for {
+		var p page
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		get(t, st, manifest.Agent, path+sep+"limit=100"+cursor, &p)
+		items = append(items, p.Items...)
+		if p.Next == "" {
+			return items
+		}
+		cursor = "&cursor=" + p.Next
+	}
+}
+
+// TestDemoWeekIsWhatAUserSees seeds a week on a real stack, as `make dev`
+// seeds 90 days, and checks what a newcomer would look at.
+func TestDemoWeekIsWhatAUserSees(t *testing.T) {
+	var counts *demo.Counts
+	st := start(t, func(ctx context.Context, st *local.Stack) error {
+		if !st.Frozen() || time.Since(st.Now()) < 6*24*time.Hour {
+			return fmt.Errorf("the seed runs on a clock frozen a week ago; it shows %s", st.Now())
+		}
+		c, err := demo.Run(ctx, st, week)
+		counts = c
+		return err
+	})
+	t.Logf("seeded: %s", counts)
+
+	// Afterwards the clock runs on in real time from now.
+	if st.Frozen() {
+		t.Error("the clock is still frozen after the seed")
+	}
+	if d := time.Since(st.Now()); d < -time.Minute || d > time.Minute {
+		t.Errorf("the stack's time is %s, %s from now", st.Now(), d)
+	}
+	if _, err := st.Advance(context.Background(), time.Hour); !errors.Is(err, local.ErrClockReal) {
+		t.Errorf("Advance after the seed: %v, want ErrClockReal", err)
+	}
+
+	leads := all(t, st, "/leads")
+	if int64(len(leads)) != counts.Leads || counts.Leads < 40 {
+		t.Errorf("GET /leads lists %d leads; the seed made %d", len(leads), counts.Leads)
+	}
+	emails := map[string]int{}
+	for _, l := range leads {
+		e, _ := l["email"].(string)
+		emails[e]++
+		if strings.HasSuffix(e, "@spam.example") {
+			t.Errorf("a spam post became lead %v", l["id"])
+		}
+	}
+	for e, n := range emails {
+		if n > 1 {
+			t.Errorf("%d leads for one address", n)
+			_ = e
+		}
+	}
+	if counts.Duplicates == 0 || counts.Spam == 0 || counts.Converted == 0 || counts.Contacted == 0 {
+		t.Errorf("the week has no duplicates, spam, contacts or conversions: %s", counts)
+	}
+
+	breached := len(all(t, st, "/tickets?sla=breached")) + len(all(t, st, "/tickets?sla=breached&status=solved"))
+	if breached == 0 {
+		t.Errorf("no ticket breached its SLA: %s", counts)
+	}
+	if counts.Tickets < 20 || counts.Solved == 0 {
+		t.Errorf("tickets: %s", counts)
+	}
+
+	month := st.Now().Format("2006-01")
+	var csat struct {
+		Answers int `json:"answers"`
+	}
+	answers := 0
+	for _, q := range []string{"csat", "nps", "ces"} {
+		for _, period := range []string{st.Now().AddDate(0, 0, -7).Format("2006-01"), month} {
+			get(t, st, manifest.Manager, "/surveys/results?question="+q+"&period="+period, &csat)
+			answers += csat.Answers
+		}
+		if st.Now().AddDate(0, 0, -7).Format("2006-01") == month {
+			answers -= csat.Answers // one month counted twice
+		}
+	}
+	if counts.Answers == 0 || answers < int(counts.Answers) {
+		t.Errorf("GET /surveys/results counts %d answers; the seed gave %d", answers, counts.Answers)
+	}
+
+	// The scorecard has data for the last 7 days: revenue, CSAT, SLA.
+	seen := map[string]bool{}
+	for d := range 8 {
+		day := st.Now().AddDate(0, 0, -d).Format("2006-01-02")
+		var card struct {
+			Perspectives []struct {
+				KPIs []struct {
+					ID    string   `json:"id"`
+					Value *float64 `json:"value"`
+				} `json:"kpis"`
+			} `json:"perspectives"`
+		}
+		get(t, st, manifest.Manager, "/scorecard?period=day&at="+day, &card)
+		for _, p := range card.Perspectives {
+			for _, k := range p.KPIs {
+				if k.Value != nil {
+					seen[k.ID] = true
+				}
+			}
+		}
+	}
+	for _, k := range []string{"revenue", "csat", "sla_compliance"} {
+		if !seen[k] {
+			t.Errorf("the scorecard has no %s on any day of the week; it has %v", k, seen)
+		}
+	}
+}
+
+// TestNoSeedLeavesTheTableEmpty: without a seed (RAPPORT_DEMO=0, and every
+// other test's stack) the table stays empty and the clock real.
+func TestNoSeedLeavesTheTableEmpty(t *testing.T) {
+	st := start(t, nil)
+	if st.Frozen() {
+		t.Error("the clock is frozen")
+	}
+	if leads := all(t, st, "/leads"); len(leads) != 0 {
+		t.Errorf("%d leads in a stack started without the demo", len(leads))
+	}
+	out, err := st.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(st.Table), Limit: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 0 {
+		t.Errorf("the table holds %v", out.Items)
+	}
+}
+
+// TestSeedOnlyIntoAnEmptyTable: a table holding anything is never seeded.
+func TestSeedOnlyIntoAnEmptyTable(t *testing.T) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	table := "demo-test-" + hex.EncodeToString(b)
+	first := startOn(t, table, nil)
+	resp, err := http.Post(first.URL+"/leads", "application/json", strings.NewReader(`{"email":"ada@example.com"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /leads: %d", resp.StatusCode)
+	}
+	again := startOn(t, table, func(context.Context, *local.Stack) error {
+		t.Error("the seed ran on a table holding a lead")
+		return nil
+	})
+	if again.Frozen() {
+		t.Error("the clock is frozen")
+	}
+	if leads := all(t, again, "/leads"); len(leads) != 1 {
+		t.Errorf("%d leads, want the one posted", len(leads))
+	}
+}

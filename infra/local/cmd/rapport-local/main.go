@@ -11,6 +11,9 @@
 //	                                                print, or move and print, the running stack's time
 //	rapport-local reset [-data DIR] [-url URL]      delete the DynamoDB data and the outbox (make demo),
 //	                                                refusing while a stack answers at URL
+//	rapport-local recompute -day YYYY-MM-DD [-team T] [-repair] [-url URL]
+//	                                                compare (or repair) a day's rollups with their
+//	                                                recomputation from the event journal (make recompute)
 //
 // On a first start with an empty table the stack fills it with the demo
 // company's last 90 days (package demo); RAPPORT_DEMO=0 starts it empty.

@@ -228,7 +228,7 @@ func runScriptedWeek(t *testing.T, zone string, cards map[string]swWant) {
 			ID string `json:"id"`
 		} `json:"customer"`
 	}
-	sendJSON(t, "POST", st.URL+"/leads/"+a+"/convert", agent(), map[string]any{"deal_value": "1000.00", "currency": "USD"}, &conv)
+	sendJSON(t, "POST", st.URL+"/leads/"+a+"/convert", agent(), map[string]any{"deal_value": "1000.00", "currency": "EUR"}, &conv)
 
 	at(swAt(25, 10, 0)) // E5
 	var t1 struct {
@@ -247,7 +247,7 @@ func runScriptedWeek(t *testing.T, zone string, cards map[string]swWant) {
 	sendJSON(t, "POST", st.URL+"/tickets/"+t1.ID+"/replies", agent(), map[string]any{"body": "Done.", "public": true}, &map[string]any{})
 	at(swAt(26, 15, 30)) // E7 (T2 breaches at 12:00Z on the way), E8
 	sendJSON(t, "POST", st.URL+"/customers/"+conv.Customer.ID+"/purchases", agent(),
-		map[string]any{"amount": "50.00", "currency": "USD", "description": "Add-on"}, &map[string]any{})
+		map[string]any{"amount": "50.00", "currency": "EUR", "description": "Add-on"}, &map[string]any{})
 
 	at(swAt(27, 2, 0)) // E8b
 	for _, to := range []map[string]any{{"customer_id": conv.Customer.ID}, {"email": "cy@example.com"}} {

@@ -105,25 +105,29 @@ func TestTokensAndTheClockOfAFrozenStack(t *testing.T) {
 	future := time.Now().UTC().AddDate(1, 0, 0).Truncate(time.Second).Format(time.RFC3339)
 	code, out, errOut = cli("clock", "-set", future, "-url", st.URL)
 	// Years of the minute's sweep run local.MaxRunsPerMove times. The
-	// nightly snapshot catches up too: after each run the stack skips its
-	// runs within a thousandth of the move, so it runs every other night
-	// here. The weekly report, which does not catch up, runs every Monday
+	// nightly snapshot (00:05) and value ranking (00:30) catch up too:
+	// after each run the stack skips their runs within a thousandth of the
+	// move, so each runs every other night here. The weekly report, which does not catch up, runs every Monday
 	// at 08:00 (UTC, the default zone).
 	from := time.Date(2025, 1, 6, 8, 0, 0, 0, time.UTC)
 	to, _ := time.Parse(time.RFC3339, future)
 	gap := to.Sub(from) / local.MaxRunsPerMove
-	nights, mondays := 0, 0
-	var skipUntil time.Time
+	nights, ranks, mondays := 0, 0, 0
+	var skipUntil, skipRanksUntil time.Time
 	for d := time.Date(2025, 1, 7, 0, 5, 0, 0, time.UTC); !d.After(to); d = d.AddDate(0, 0, 1) {
 		if !d.Before(skipUntil) {
 			nights++
 			skipUntil = d.Add(gap)
 		}
+		if r := d.Add(25 * time.Minute); !r.After(to) && !r.Before(skipRanksUntil) {
+			ranks++
+			skipRanksUntil = r.Add(gap)
+		}
 		if at := d.Add(7*time.Hour + 55*time.Minute); d.Weekday() == time.Monday && !at.After(to) {
 			mondays++
 		}
 	}
-	summary := fmt.Sprintf("ran reminders-sweep ×%d, scorecard-snapshot ×%d, weekly-report ×%d\n", local.MaxRunsPerMove, nights, mondays)
+	summary := fmt.Sprintf("ran customers-rank-value ×%d, reminders-sweep ×%d, scorecard-snapshot ×%d, weekly-report ×%d\n", ranks, local.MaxRunsPerMove, nights, mondays)
 	if code != 0 || out != future+"\n" || errOut != summary {
 		t.Fatalf("clock -set %s: %d %q %q", future, code, out, errOut)
 	}

@@ -80,6 +80,10 @@ test: deps ## run every test: unit, store and handlers on dynoxide, fuzz seeds, 
 	$(MAKE) --no-print-directory test-cdk
 	$(MAKE) --no-print-directory test-browser
 
+.PHONY: test-faults
+test-faults: deps ## replay the demo workload while the relay and every consumer fail 30% of invocations, sweeps die mid-batch and publishes lose their acknowledgement; check nothing lost or doubled
+	RAPPORT_FAULTS=1 $(WITH_DYNAMODB) dynoxide -- go test -count=1 -run TestFaultRun -v -timeout 20m ./infra/local/faults/ | grep -E '^(  ok|  FAIL|fault run|--- |ok|FAIL|panic)'
+
 .PHONY: test-browser
 test-browser: deps $(CHROMIUM) ## drive the demo contact form in headless Chromium against the local stack
 	CHROMIUM=$(CHROMIUM) node --test infra/local/e2e/

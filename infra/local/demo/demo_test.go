@@ -178,7 +178,8 @@ func TestDemoWeekIsWhatAUserSees(t *testing.T) {
 		t.Errorf("GET /surveys/results counts %d answers; the seed gave %d", answers, counts.Answers)
 	}
 
-	// The scorecard has data for the last 7 days: revenue, CSAT, SLA.
+	// The scorecard has data for the last 7 days: revenue, CSAT, SLA, and
+	// the lead response time from the reps' logged calls.
 	seen := map[string]bool{}
 	for d := range 8 {
 		day := st.Now().AddDate(0, 0, -d).Format("2006-01-02")
@@ -199,7 +200,7 @@ func TestDemoWeekIsWhatAUserSees(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"revenue", "csat", "sla_compliance"} {
+	for _, k := range []string{"revenue", "csat", "ces", "sla_compliance", "lead_response_time"} {
 		if !seen[k] {
 			t.Errorf("the scorecard has no %s on any day of the week; it has %v", k, seen)
 		}

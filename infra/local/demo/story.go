@@ -183,7 +183,14 @@ func (s *script) planLead(i int) {
 			return nil
 		}
 		s.later(contact, func(ctx context.Context, s *script, slot int) error {
-			if err := s.c.patch(ctx, rep, "/leads/"+id, "", map[string]any{"status": "contacted", "owner": rep.Sub}); err != nil {
+			// The rep takes the lead and calls: a logged call is the
+			// first contact the lead response time measures, and moves
+			// the lead to contacted.
+			if err := s.c.patch(ctx, rep, "/leads/"+id, "", map[string]any{"owner": rep.Sub}); err != nil {
+				return err
+			}
+			if _, err := s.c.want(ctx, &rep, http.MethodPost, "/leads/"+id+"/activities",
+				map[string]any{"type": "call", "note": "Called back about the enquiry."}, nil, http.StatusCreated); err != nil {
 				return err
 			}
 			atomic.AddInt64(&s.n.Contacted, 1)
@@ -374,6 +381,9 @@ func (s *script) answerSurveys(i int) error {
 		switch top {
 		case 5:
 			answer = map[string]any{"csat": pick(s.rng, []int{1, 2, 3, 4, 5}, 4, 5, 10, 35, 46)}
+			if s.rng.Float64() < 0.6 { // the optional effort question on the same page
+				answer["ces"] = pick(s.rng, []int{2, 3, 4, 5, 6, 7}, 4, 6, 15, 30, 30, 15)
+			}
 		case 7:
 			answer = map[string]any{"ces": pick(s.rng, []int{2, 3, 4, 5, 6, 7}, 4, 6, 15, 30, 30, 15)}
 		default:

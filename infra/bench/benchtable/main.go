@@ -200,6 +200,9 @@ func sortedFunctions(r results) []string {
 }
 
 func ratio(v, base float64) string {
+	if v == 0 {
+		return "—"
+	}
 	if base == 0 {
 		if v == 0 {
 			return "—"

@@ -96,34 +96,7 @@ func BenchmarkNewLeadLatency(b *testing.B) {
 //
 //	go test -run '^$' -bench NewLeadLatencyHTTP -benchtime 1x ./infra/local/
 func BenchmarkNewLeadLatencyHTTP(b *testing.B) {
-	// Start points this process's SDK at its server through the
-	// environment; restore the environment afterwards.
-	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN"} {
-		b.Setenv(k, os.Getenv(k))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	began := time.Now()
-	st, err := local.Start(ctx, local.Options{
-		Dir: b.TempDir(), Addr: "127.0.0.1:0",
-		Getenv: func(k string) string {
-			if k == "RAPPORT_DYNAMODB" {
-				return os.Getenv(k)
-			}
-			return ""
-		},
-		Log: local.NewLogger(io.Discard, nil),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("local stack on %s started in %v", st.DynamoDBEndpoint, time.Since(began).Round(time.Millisecond))
-	defer func() {
-		cancel()
-		if err := st.Wait(); err != nil {
-			b.Error(err)
-		}
-	}()
+	st := startAsMakeDev(b)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}, Timeout: time.Minute}
 	s, err := growth.RunWarm(benchLeads(b), benchClients, func(i int) error {
 		req, err := http.NewRequest(http.MethodPost, st.URL+"/leads", strings.NewReader(leadForm(i)))
@@ -147,4 +120,41 @@ func BenchmarkNewLeadLatencyHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	s.Report(b)
+}
+
+// startAsMakeDev runs the local stack as `make dev` does — its own
+// DynamoDB server with the data in a file, the streams poller, the relay
+// and the bus — in a temporary directory, until the benchmark ends.
+// RAPPORT_DYNAMODB chooses the server as for `make dev`.
+func startAsMakeDev(b *testing.B) *local.Stack {
+	b.Helper()
+	// Start points this process's SDK at its server through the
+	// environment; restore the environment afterwards.
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN"} {
+		b.Setenv(k, os.Getenv(k))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	began := time.Now()
+	st, err := local.Start(ctx, local.Options{
+		Dir: b.TempDir(), Addr: "127.0.0.1:0",
+		Getenv: func(k string) string {
+			if k == "RAPPORT_DYNAMODB" {
+				return os.Getenv(k)
+			}
+			return ""
+		},
+		Log: local.NewLogger(io.Discard, nil),
+	})
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	b.Logf("local stack on %s started in %v", st.DynamoDBEndpoint, time.Since(began).Round(time.Millisecond))
+	b.Cleanup(func() {
+		cancel()
+		if err := st.Wait(); err != nil {
+			b.Error(err)
+		}
+	})
+	return st
 }

@@ -127,30 +127,7 @@ func runLoad(url string, d time.Duration, body func(person int) string) loadResu
 // leads stored, which must equal the distinct people posted. Fixed work:
 // run with -benchtime 1x.
 func BenchmarkFormLoad(b *testing.B) {
-	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN"} {
-		b.Setenv(k, os.Getenv(k))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st, err := local.Start(ctx, local.Options{
-		Dir: b.TempDir(), Addr: "127.0.0.1:0",
-		Getenv: func(k string) string {
-			if k == "RAPPORT_DYNAMODB" {
-				return os.Getenv(k)
-			}
-			return ""
-		},
-		Log: local.NewLogger(io.Discard, nil),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		cancel()
-		if err := st.Wait(); err != nil {
-			b.Error(err)
-		}
-	}()
+	st := startAsMakeDev(b)
 	d := loadDuration()
 
 	leads := runLoad(st.URL+"/leads", d, leadForm)

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rapportcrm/rapport/shared/crm"
 	"github.com/rapportcrm/rapport/shared/dynamo/dynamotest"
@@ -42,10 +43,7 @@ func BenchmarkCaptureCost(b *testing.B) {
 	ctx := context.Background()
 	b.Run("baseline=PutItem", func(b *testing.B) {
 		f := newFixture(b)
-		item, _ := attributevalue.MarshalMap(map[string]any{
-			"pk": "BASE#1", "sk": "BASE", "name": "Ada Lovelace", "email": "ada@example.com",
-			"company": "Analytical Engines", "source": "newsletter",
-		})
+		item := leadSizedItem()
 		f.calls.Reset()
 		for b.Loop() {
 			if _, err := f.calls.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.store.Table), Item: item}); err != nil {
@@ -98,6 +96,15 @@ func BenchmarkCaptureCost(b *testing.B) {
 		}
 		report(b, f.calls.Cost())
 	})
+}
+
+// leadSizedItem is the baselines' item: one lead's fields, in one item.
+func leadSizedItem() map[string]types.AttributeValue {
+	item, _ := attributevalue.MarshalMap(map[string]any{
+		"pk": "BASE#1", "sk": "BASE", "name": "Ada Lovelace", "email": "ada@example.com",
+		"company": "Analytical Engines", "source": "newsletter",
+	})
+	return item
 }
 
 func report(b *testing.B, c dynamotest.Cost) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/rapportcrm/rapport/infra/local"
 	"github.com/rapportcrm/rapport/infra/local/demo"
+	"github.com/rapportcrm/rapport/infra/local/localtest"
 	"github.com/rapportcrm/rapport/infra/manifest"
 )
 
@@ -57,54 +57,6 @@ func startOn(t *testing.T, table string, seed func(context.Context, *local.Stack
 	return st
 }
 
-func get(t *testing.T, st *local.Stack, role manifest.Role, path string, out any) {
-	t.Helper()
-	tok, err := st.Token(role)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, st.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, raw)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
-type page struct {
-	Items []map[string]any `json:"items"`
-	Next  string           `json:"next_cursor"`
-}
-
-// all lists every item of a staff list, page by page.
-func all(t *testing.T, st *local.Stack, path string) []map[string]any {
-	t.Helper()
-	var items []map[string]any
-	cursor := ""
-	for {
-		var p page
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		get(t, st, manifest.Agent, path+sep+"limit=100"+cursor, &p)
-		items = append(items, p.Items...)
-		if p.Next == "" {
-			return items
-		}
-		cursor = "&cursor=" + p.Next
-	}
-}
-
 // TestDemoWeekIsWhatAUserSees seeds a week on a real stack, as `make dev`
 // seeds 90 days, and checks what a newcomer would look at.
 func TestDemoWeekIsWhatAUserSees(t *testing.T) {
@@ -130,7 +82,7 @@ func TestDemoWeekIsWhatAUserSees(t *testing.T) {
 		t.Errorf("Advance after the seed: %v, want ErrClockReal", err)
 	}
 
-	leads := all(t, st, "/leads")
+	leads := localtest.All(t, st, manifest.Agent, "/leads")
 	if int64(len(leads)) != counts.Leads || counts.Leads < 40 {
 		t.Errorf("GET /leads lists %d leads; the seed made %d", len(leads), counts.Leads)
 	}
@@ -152,7 +104,7 @@ func TestDemoWeekIsWhatAUserSees(t *testing.T) {
 		t.Errorf("the week has no duplicates, spam, contacts or conversions: %s", counts)
 	}
 
-	breached := len(all(t, st, "/tickets?sla=breached")) + len(all(t, st, "/tickets?sla=breached&status=solved"))
+	breached := len(localtest.All(t, st, manifest.Agent, "/tickets?sla=breached")) + len(localtest.All(t, st, manifest.Agent, "/tickets?sla=breached&status=solved"))
 	if breached == 0 {
 		t.Errorf("no ticket breached its SLA: %s", counts)
 	}
@@ -167,7 +119,7 @@ func TestDemoWeekIsWhatAUserSees(t *testing.T) {
 	answers := 0
 	for _, q := range []string{"csat", "nps", "ces"} {
 		for _, period := range []string{st.Now().AddDate(0, 0, -7).Format("2006-01"), month} {
-			get(t, st, manifest.Manager, "/surveys/results?question="+q+"&period="+period, &csat)
+			localtest.Get(t, st, manifest.Manager, "/surveys/results?question="+q+"&period="+period, &csat)
 			answers += csat.Answers
 		}
 		if st.Now().AddDate(0, 0, -7).Format("2006-01") == month {
@@ -191,7 +143,7 @@ func TestDemoWeekIsWhatAUserSees(t *testing.T) {
 				} `json:"kpis"`
 			} `json:"perspectives"`
 		}
-		get(t, st, manifest.Manager, "/scorecard?period=day&at="+day, &card)
+		localtest.Get(t, st, manifest.Manager, "/scorecard?period=day&at="+day, &card)
 		for _, p := range card.Perspectives {
 			for _, k := range p.KPIs {
 				if k.Value != nil {
@@ -214,7 +166,7 @@ func TestNoSeedLeavesTheTableEmpty(t *testing.T) {
 	if st.Frozen() {
 		t.Error("the clock is frozen")
 	}
-	if leads := all(t, st, "/leads"); len(leads) != 0 {
+	if leads := localtest.All(t, st, manifest.Agent, "/leads"); len(leads) != 0 {
 		t.Errorf("%d leads in a stack started without the demo", len(leads))
 	}
 	out, err := st.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(st.Table), Limit: aws.Int32(1)})
@@ -247,7 +199,7 @@ func TestSeedOnlyIntoAnEmptyTable(t *testing.T) {
 	if again.Frozen() {
 		t.Error("the clock is frozen")
 	}
-	if leads := all(t, again, "/leads"); len(leads) != 1 {
+	if leads := localtest.All(t, again, manifest.Agent, "/leads"); len(leads) != 1 {
 		t.Errorf("%d leads, want the one posted", len(leads))
 	}
 }

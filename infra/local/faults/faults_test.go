@@ -9,7 +9,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/http"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"github.com/rapportcrm/rapport/infra/local/demo"
 	"github.com/rapportcrm/rapport/infra/local/faults"
 	"github.com/rapportcrm/rapport/infra/local/internal/clock"
+	"github.com/rapportcrm/rapport/infra/local/localtest"
 	"github.com/rapportcrm/rapport/infra/manifest"
 )
 
@@ -93,16 +93,16 @@ func TestFaultRun(t *testing.T) {
 	}
 
 	c := &checks{t: t}
-	leads := list(t, st, "/leads")
+	leads := localtest.All(t, st, manifest.Manager, "/leads")
 	c.check("every lead stored once", fmt.Sprintf("%d leads listed, %d distinct emails, %d posted as new", len(leads), distinct(leads, "email"), counts.Leads),
 		int64(len(leads)) == counts.Leads && distinct(leads, "email") == len(leads) && distinct(leads, "id") == len(leads))
 	var tickets []map[string]any // the list shows one status at a time; solved and closed tickets leave the active queue
 	for _, status := range []string{"new", "open", "pending", "on_hold", "solved", "closed"} {
-		tickets = append(tickets, list(t, st, "/tickets?status="+status)...)
+		tickets = append(tickets, localtest.All(t, st, manifest.Manager, "/tickets?status="+status)...)
 	}
 	c.check("every ticket stored once", fmt.Sprintf("%d tickets listed, %d opened", len(tickets), counts.Tickets),
 		int64(len(tickets)) == counts.Tickets && distinct(tickets, "id") == len(tickets))
-	answers := list(t, st, "/surveys/responses")
+	answers := localtest.All(t, st, manifest.Manager, "/surveys/responses")
 	c.check("every survey answer stored once", fmt.Sprintf("%d answers listed for %d invitations, %d given", len(answers), distinct(answers, "invitation_id"), counts.Answers),
 		int64(len(answers)) == counts.Answers && distinct(answers, "invitation_id") == len(answers))
 
@@ -117,7 +117,7 @@ func TestFaultRun(t *testing.T) {
 				Differences []json.RawMessage `json:"differences"`
 			} `json:"scopes"`
 		}
-		get(t, st, manifest.Admin, "/scorecard/recompute?day="+day, &rc)
+		localtest.Get(t, st, manifest.Admin, "/scorecard/recompute?day="+day, &rc)
 		var diffs []string
 		for _, s := range rc.Scopes {
 			if len(s.Differences) > 0 {
@@ -161,52 +161,6 @@ func (c *checks) check(what, measured string, ok bool) {
 	c.failed++
 	fmt.Printf("  FAIL  %s: %s\n", what, measured)
 	c.t.Errorf("%s: %s", what, measured)
-}
-
-func get(t *testing.T, st *local.Stack, role manifest.Role, path string, out any) {
-	t.Helper()
-	tok, err := st.Token(role)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, st.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, raw)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
-// list walks every page of a staff list as a manager.
-func list(t *testing.T, st *local.Stack, path string) []map[string]any {
-	t.Helper()
-	var items []map[string]any
-	cursor := ""
-	for {
-		var p struct {
-			Items []map[string]any `json:"items"`
-			Next  string           `json:"next_cursor"`
-		}
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		get(t, st, manifest.Manager, path+sep+"limit=100"+cursor, &p)
-		items = append(items, p.Items...)
-		if p.Next == "" {
-			return items
-		}
-		cursor = "&cursor=" + p.Next
-	}
 }
 
 func distinct(items []map[string]any, field string) int {

@@ -114,7 +114,12 @@ type Poller struct {
 	shards    map[string]*shard
 	syncs     chan chan struct{} // Sync calls, received by Run
 	stopped   chan struct{}      // closed when Run returns
-	stopOnce  sync.Once
+	// discovered is when the shards were last listed. DescribeStream
+	// costs the local servers time that grows with the stream, so the
+	// poller lists the shards again only when one it reads has closed (its
+	// children are then new) or discoverEvery has passed.
+	discovered time.Time
+	stopOnce   sync.Once
 }
 
 // shard is the poller's position in one shard. pos and posType say where
@@ -200,6 +205,9 @@ func (p *Poller) Run(ctx context.Context) error {
 			t.Stop()
 			waiting = append(waiting, w)
 		}
+		if !p.shouldDiscover() {
+			continue
+		}
 		if err := p.discover(ctx); err != nil && ctx.Err() == nil {
 			p.o.Log.Warn("streams: describe stream", "error", err)
 		}
@@ -277,6 +285,7 @@ func (p *Poller) caughtUp() bool {
 
 // discover adds the shards the stream has that the poller does not know.
 func (p *Poller) discover(ctx context.Context) error {
+	p.discovered = time.Now()
 	var start *string
 	for {
 		out, err := p.api.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{
@@ -299,6 +308,33 @@ func (p *Poller) discover(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// discoverEvery bounds how long a shard made other than by a parent's
+// closing (a stream enabled anew) can go unseen.
+const discoverEvery = 5 * time.Second
+
+// shouldDiscover reports whether to list the shards again: a shard read
+// to its end has no child known yet, or discoverEvery has passed.
+func (p *Poller) shouldDiscover() bool {
+	if time.Since(p.discovered) >= discoverEvery {
+		return true
+	}
+	for _, sh := range p.shards {
+		if sh.done && !p.hasChild(sh.id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Poller) hasChild(id string) bool {
+	for _, sh := range p.shards {
+		if sh.parent == id {
+			return true
+		}
+	}
+	return false
 }
 
 // ready returns the shards to poll now, oldest first. A child shard waits

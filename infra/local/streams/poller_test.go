@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/rapportcrm/rapport/infra/local/streams"
@@ -449,4 +451,48 @@ func TestSyncReturnsOnceEveryEarlierRecordIsHandled(t *testing.T) {
 	if err := p.Sync(wait); !errors.Is(err, streams.ErrStopped) {
 		t.Errorf("Sync after Run returned: %v, want ErrStopped", err)
 	}
+}
+
+// describeCounter counts the poller's DescribeStream calls.
+type describeCounter struct {
+	streams.API
+	n atomic.Int64
+}
+
+func (c *describeCounter) DescribeStream(ctx context.Context, in *dynamodbstreams.DescribeStreamInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.DescribeStreamOutput, error) {
+	c.n.Add(1)
+	return c.API.DescribeStream(ctx, in, opts...)
+}
+
+// Listing the shards costs the local servers time that grows with the
+// stream, so the passes a Sync wakes read the open shard without listing
+// the shards again; every record still arrives.
+func TestSyncPassesDoNotListTheShardsEachTime(t *testing.T) {
+	f := newFixture(t)
+	api := &describeCounter{API: f.api}
+	var handled atomic.Int64
+	p := streams.New(api, f.arn, func(_ context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
+		handled.Add(int64(len(e.Records)))
+		return lambdaevents.DynamoDBEventResponse{}, nil
+	}, streams.Options{Interval: time.Hour, Log: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- p.Run(ctx) }()
+	wait, stop := context.WithTimeout(context.Background(), waitFor)
+	defer stop()
+	for i := range 20 {
+		f.put(t, fmt.Sprintf("QUIET#%d", i), nil)
+		if err := p.Sync(wait); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if handled.Load() != 20 {
+		t.Errorf("handled %d records, want 20", handled.Load())
+	}
+	if n := api.n.Load(); n > 2 {
+		t.Errorf("20 Syncs listed the shards %d times, want at most 2 (at the start, and once if %v passed)", n, 5*time.Second)
+	}
+	cancel()
+	<-ran
 }

@@ -153,19 +153,9 @@ func (s *LeadStore) CustomersByValue(ctx context.Context, f crm.ValueFilter) (cr
 		return crm.ValuePage{}, err
 	}
 	var page crm.ValuePage
-	next, err := queryPage(ctx, s.Client, q.input(s.Table, start, true), ix, f.Limit, func(raw map[string]types.AttributeValue) error {
-		var it customerValueItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return err
-		}
-		page.Items = append(page.Items, toValueRank(it))
-		return nil
-	})
+	page.Items, page.NextCursor, err = listPage(ctx, s.Client, q.input(s.Table, start, true), ix, f.Limit, valueFilterPrint, toValueRank)
 	if err != nil {
 		return crm.ValuePage{}, internal("list customers by value", err)
-	}
-	if next != nil {
-		page.NextCursor = encodeCursor(ix.Name, valueFilterPrint, next)
 	}
 	return page, nil
 }

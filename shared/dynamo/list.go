@@ -115,21 +115,31 @@ func (s *LeadStore) Leads(ctx context.Context, f crm.LeadFilter) (crm.LeadPage, 
 	in := q.input(s.Table, start, true)
 
 	var page crm.LeadPage
-	next, err := queryPage(ctx, s.Client, in, q.index, f.Limit, func(raw map[string]types.AttributeValue) error {
-		var it leadItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return err
-		}
-		page.Items = append(page.Items, toLead(it))
-		return nil
-	})
+	page.Items, page.NextCursor, err = listPage(ctx, s.Client, in, q.index, f.Limit, fp, toLead)
 	if err != nil {
 		return crm.LeadPage{}, internal("list leads", err)
 	}
-	if next != nil {
-		page.NextCursor = encodeCursor(q.index.Name, fp, next)
-	}
 	return page, nil
+}
+
+// listPage reads one page of a list through queryPage, decoding each item
+// as an I and handing it to conv, and returns the page's entries and the
+// cursor of the next page, which names ix and the filter print fp ("" when
+// the list ends there).
+func listPage[I, T any](ctx context.Context, c API, in *dynamodb.QueryInput, ix schema.Index, limit int, fp string, conv func(I) T) ([]T, string, error) {
+	var out []T
+	next, err := queryPage(ctx, c, in, ix, limit, func(raw map[string]types.AttributeValue) error {
+		var it I
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return err
+		}
+		out = append(out, conv(it))
+		return nil
+	})
+	if err != nil || next == nil {
+		return out, "", err
+	}
+	return out, encodeCursor(ix.Name, fp, next), nil
 }
 
 // queryPage reads one page of a list through the index query in: at most

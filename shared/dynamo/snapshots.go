@@ -219,19 +219,9 @@ func (s *SnapshotStore) Snapshots(ctx context.Context, f scoring.SnapshotFilter)
 		ExclusiveStartKey:         start,
 	}
 	var page scoring.SnapshotPage
-	next, err := queryPage(ctx, s.Client, in, snapshotTable, f.Limit, func(raw map[string]types.AttributeValue) error {
-		var it snapshotItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return err
-		}
-		page.Items = append(page.Items, toSnapshotSummary(it))
-		return nil
-	})
+	page.Items, page.NextCursor, err = listPage(ctx, s.Client, in, snapshotTable, f.Limit, fp, toSnapshotSummary)
 	if err != nil {
 		return scoring.SnapshotPage{}, internal("list scorecard snapshots", err)
-	}
-	if next != nil {
-		page.NextCursor = encodeCursor(snapshotTable.Name, fp, next)
 	}
 	return page, nil
 }

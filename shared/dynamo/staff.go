@@ -203,19 +203,9 @@ func (s *StaffStore) List(ctx context.Context, f staff.Filter) (staff.Page, erro
 		in.ExpressionAttributeValues[":role"] = str(f.Role)
 	}
 	var page staff.Page
-	next, err := queryPage(ctx, s.Client, in, ix, f.Limit, func(raw map[string]types.AttributeValue) error {
-		var it staffItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return err
-		}
-		page.Items = append(page.Items, toProfile(it))
-		return nil
-	})
+	page.Items, page.NextCursor, err = listPage(ctx, s.Client, in, ix, f.Limit, fp, toProfile)
 	if err != nil {
 		return staff.Page{}, internal("list staff", err)
-	}
-	if next != nil {
-		page.NextCursor = encodeCursor(ix.Name, fp, next)
 	}
 	return page, nil
 }

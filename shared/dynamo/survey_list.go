@@ -69,19 +69,9 @@ func (s *SurveyStore) Responses(ctx context.Context, q survey.ResponseQuery) (su
 		limit = defaultAnswers
 	}
 	var page survey.ResponsePage
-	next, err := queryPage(ctx, s.Client, in, ix, limit, func(raw map[string]types.AttributeValue) error {
-		var it surveyAnswerItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return err
-		}
-		page.Responses = append(page.Responses, toResponse(it))
-		return nil
-	})
+	page.Responses, page.Next, err = listPage(ctx, s.Client, in, ix, limit, fp, toResponse)
 	if err != nil {
 		return survey.ResponsePage{}, internal("list survey answers", err)
-	}
-	if next != nil {
-		page.Next = encodeCursor(ix.Name, fp, next)
 	}
 	return page, nil
 }

@@ -78,19 +78,9 @@ func (s *TicketStore) List(ctx context.Context, f ticket.Filter) (ticket.Page, e
 	if sk, ok := start[q.index.SortKey].(*types.AttributeValueMemberS); ok && q.hi != "" && sk.Value > q.hi {
 		return page, nil // the range moved back before the cursor: nothing after it
 	}
-	next, err := queryPage(ctx, s.Client, q.input(s.Table, start, false), q.index, f.Limit, func(raw map[string]types.AttributeValue) error {
-		var it ticketItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return err
-		}
-		page.Tickets = append(page.Tickets, toTicket(it))
-		return nil
-	})
+	page.Tickets, page.Next, err = listPage(ctx, s.Client, q.input(s.Table, start, false), q.index, f.Limit, fp, toTicket)
 	if err != nil {
 		return ticket.Page{}, internal("list tickets", err)
-	}
-	if next != nil {
-		page.Next = encodeCursor(q.index.Name, fp, next)
 	}
 	return page, nil
 }

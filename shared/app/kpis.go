@@ -38,7 +38,7 @@ func KPIs(d Deps) EventHandler {
 	zone := d.Config.TimeZone
 	ranker := valueRanker{rollups: store, ranks: &dynamo.ValueStore{Client: d.DynamoDB, Table: d.Config.TableName},
 		zone: zone, currency: d.Config.Currency}
-	snapshots := snapshotRun(d)
+	snapshots := snapshotRun(d, store)
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {
 		switch ev.DetailType {
 		case manifest.SnapshotDetailType:

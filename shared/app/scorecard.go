@@ -11,9 +11,9 @@ import (
 // config, and that config; and the snapshots the kpis function stores.
 func Scorecard(d Deps) HTTPHandler {
 	api := httpapi.New(d.Log)
-	svc := scoringService(d)
-	h := &httpapi.Scorecard{Service: svc, Snapshots: &dynamo.SnapshotStore{Client: d.DynamoDB, Table: d.Config.TableName},
-		Recompute: svc.Rollups.(*dynamo.RollupStore)}
+	rollups := readRollups(d)
+	h := &httpapi.Scorecard{Service: scoringService(d, rollups), Recompute: rollups,
+		Snapshots: &dynamo.SnapshotStore{Client: d.DynamoDB, Table: d.Config.TableName}}
 	h.Register(api)
 	return api.Serve
 }

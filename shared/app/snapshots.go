@@ -12,11 +12,17 @@ import (
 	"github.com/rapportcrm/rapport/shared/staff"
 )
 
-// scoringService is the scorecard service on the table, in the
+// readRollups is the rollup store of the functions that only read the
+// rollups (and, for the admin's repair, rewrite them).
+func readRollups(d Deps) *dynamo.RollupStore {
+	return &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now}
+}
+
+// scoringService is the scorecard service on rollups, in the
 // organisation's zone, against its saved config.
-func scoringService(d Deps) *scoring.Service {
+func scoringService(d Deps, rollups *dynamo.RollupStore) *scoring.Service {
 	return &scoring.Service{
-		Rollups: &dynamo.RollupStore{Client: d.DynamoDB, Table: d.Config.TableName, Now: d.Now},
+		Rollups: rollups,
 		Config:  &dynamo.ScorecardConfigStore{Client: d.DynamoDB, Table: d.Config.TableName},
 		Zone:    d.Config.TimeZone,
 		Now:     d.Now,
@@ -29,8 +35,8 @@ func scoringService(d Deps) *scoring.Service {
 // profiles because the rollups have no list of teams short of a scan; a
 // team nobody belongs to any more keeps the snapshots it has, and its
 // live card. A failed run is retried; what it stored stays stored.
-func snapshotRun(d Deps) func(context.Context, lambdaevents.EventBridgeEvent) error {
-	svc := scoringService(d)
+func snapshotRun(d Deps, rollups *dynamo.RollupStore) func(context.Context, lambdaevents.EventBridgeEvent) error {
+	svc := scoringService(d, rollups)
 	store := &dynamo.SnapshotStore{Client: d.DynamoDB, Table: d.Config.TableName}
 	people := StaffService(d)
 	return func(ctx context.Context, ev lambdaevents.EventBridgeEvent) error {

@@ -24,7 +24,7 @@ import (
 // an overlapping run mails nobody twice; the week is that of the firing's
 // scheduled instant, so a retry on Tuesday still reports last week.
 func weeklyReport(d Deps) func(context.Context, lambdaevents.EventBridgeEvent) error {
-	svc := scoringService(d)
+	svc := scoringService(d, readRollups(d))
 	store := &dynamo.SnapshotStore{Client: d.DynamoDB, Table: d.Config.TableName}
 	people := StaffService(d)
 	once := reminders.Once{Mail: d.Mail, Log: &dynamo.MailLog{Client: d.DynamoDB, Table: d.Config.TableName}, Now: d.Now}

@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,33 +25,12 @@ var week = demo.Plan{Leads: 60, Tickets: 30, Seed: 7, Workers: 4, SweepEvery: ti
 
 func start(t *testing.T, seed func(context.Context, *local.Stack) error) *local.Stack {
 	t.Helper()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return startOn(t, "demo-test-"+hex.EncodeToString(b), seed)
+	return startOn(t, localtest.TableName("demo-test"), seed)
 }
 
 func startOn(t *testing.T, table string, seed func(context.Context, *local.Stack) error) *local.Stack {
 	t.Helper()
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	if endpoint == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run with infra/scripts/with-dynamodb.sh dynoxide -- go test ./infra/local/demo/")
-	}
-	vars := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": table}
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := local.Start(ctx, local.Options{
-		Dir: t.TempDir(), Addr: "127.0.0.1:0", Getenv: func(k string) string { return vars[k] },
-		Log: local.NewLogger(io.Discard, nil), StreamPoll: 20 * time.Millisecond,
-		Seed: seed, SeedSpan: 7 * 24 * time.Hour,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = st.Wait()
-		_, _ = st.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(st.Table)})
-	})
+	st, _ := localtest.Start(t, table, local.Options{Seed: seed, SeedSpan: 7 * 24 * time.Hour})
 	return st
 }
 

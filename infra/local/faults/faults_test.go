@@ -1,9 +1,6 @@
 package faults_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,9 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rapportcrm/rapport/infra/local"
 	"github.com/rapportcrm/rapport/infra/local/demo"
@@ -45,30 +39,11 @@ func TestFaultRun(t *testing.T) {
 	if os.Getenv("RAPPORT_FAULTS") != "1" {
 		t.Skip("the fault run is make test-faults (RAPPORT_FAULTS=1), which .ci/run runs beside make test")
 	}
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	if endpoint == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run with infra/scripts/with-dynamodb.sh dynoxide -- go test ./infra/local/faults/")
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	vars := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "TABLE_NAME": "faults-" + hex.EncodeToString(b)}
 	in := &faults.Injector{Rate: 0.3, Seed: 42}
 	reg := in.Registry(local.DefaultRegistry())
 	began := time.Now().UTC().Add(-span).Truncate(time.Minute)
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := local.Start(ctx, local.Options{
-		Dir: t.TempDir(), Addr: "127.0.0.1:0", Getenv: func(k string) string { return vars[k] },
-		Log: local.NewLogger(io.Discard, nil), StreamPoll: 20 * time.Millisecond,
+	st, ctx := localtest.Start(t, localtest.TableName("faults"), local.Options{
 		Registry: &reg, Clock: clock.NewFake(began), SettleTimeout: 2 * time.Minute,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = st.Wait()
-		_, _ = st.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(st.Table)})
 	})
 
 	counts, err := demo.Run(ctx, st, workload)

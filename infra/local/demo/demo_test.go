@@ -81,7 +81,21 @@ func TestDemoWeekIsWhatAUserSees(t *testing.T) {
 		t.Errorf("the week has no duplicates, spam, contacts or conversions: %s", counts)
 	}
 
-	breached := len(localtest.All(t, st, manifest.Agent, "/tickets?sla=breached")) + len(localtest.All(t, st, manifest.Agent, "/tickets?sla=breached&status=solved"))
+	// Some ticket's SLA clock says breached: one still open, or solved or
+	// closed since (the queue's sla=breached lists only tickets overdue
+	// now, which depends on the hour the test runs).
+	breached := 0
+	for _, q := range []string{"", "?status=solved", "?status=closed"} {
+		for _, tk := range localtest.All(t, st, manifest.Agent, "/tickets"+q) {
+			clocks, _ := tk["sla"].(map[string]any)
+			for _, c := range clocks {
+				if c, _ := c.(map[string]any); c["status"] == "breached" {
+					breached++
+					break
+				}
+			}
+		}
+	}
 	if breached == 0 {
 		t.Errorf("no ticket breached its SLA: %s", counts)
 	}
@@ -180,3 +194,4 @@ func TestSeedOnlyIntoAnEmptyTable(t *testing.T) {
 		t.Errorf("%d leads, want the one posted", len(leads))
 	}
 }
+

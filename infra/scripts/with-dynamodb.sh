@@ -41,7 +41,11 @@ trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev
 case "$server" in
 dynoxide)
 	bin="$root/node_modules/@dynoxide/linux-x64/dynoxide"
-	"$bin" serve --host 127.0.0.1 --port "$port" --db-path "$work/dynoxide.db" >"$log" 2>&1 &
+	# On one CPU, as the local stack runs it (infra/local/dynamodbserver/affinity.go).
+	pin=
+	cpus=$(taskset -pc $$ 2>/dev/null | sed 's/.*: //')
+	case "$cpus" in *[,-]*) pin="taskset -c ${cpus##*[,-]}" ;; esac
+	$pin "$bin" serve --host 127.0.0.1 --port "$port" --db-path "$work/dynoxide.db" >"$log" 2>&1 &
 	pid=$!
 	ready() { "$bin" healthcheck --host 127.0.0.1 --port "$port" --timeout 1 >/dev/null 2>&1; }
 	;;

@@ -224,7 +224,13 @@ func start(ctx context.Context, o Options, port int) (*Server, error) {
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
+		restore := func() {}
+		if o.Kind == Dynoxide {
+			restore = pinThreadToOneCPU()
+		}
+		err := cmd.Start()
+		restore()
+		if err != nil {
 			started <- err
 			return
 		}

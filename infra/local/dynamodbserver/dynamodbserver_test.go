@@ -220,3 +220,50 @@ func TestDynoxideKeptInAFileGetsTheStreamIndexes(t *testing.T) {
 		}
 	}
 }
+
+// cpusAllowed reads the CPUs a thread may run on, as /proc lists them
+// ("0-1", "1").
+func cpusAllowed(t *testing.T, statusPath string) string {
+	t.Helper()
+	b, err := os.ReadFile(statusPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("%s has no Cpus_allowed_list", statusPath)
+	return ""
+}
+
+// TestDynoxideRunsOnOneCPU: dynoxide is started on one CPU (see
+// affinity.go), every thread of it, while this process keeps all of its
+// own.
+func TestDynoxideRunsOnOneCPU(t *testing.T) {
+	mine := cpusAllowed(t, "/proc/self/status")
+	if !strings.ContainsAny(mine, ",-") {
+		t.Skipf("this process may run on one CPU only (%s): nothing to pin", mine)
+	}
+	s, err := dynamodbserver.Start(context.Background(), dynamodbserver.Options{Binary: find(t, dynamodbserver.Dynoxide)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", s.PID))
+	if len(tasks) == 0 {
+		t.Fatal("dynoxide has no threads in /proc")
+	}
+	for _, task := range tasks {
+		if got := cpusAllowed(t, task); strings.ContainsAny(got, ",-") {
+			t.Errorf("dynoxide's thread %s may run on CPUs %s, want one", task, got)
+		}
+	}
+	ours, _ := filepath.Glob("/proc/self/task/*/status")
+	for _, task := range ours {
+		if got := cpusAllowed(t, task); got != mine {
+			t.Errorf("this process's thread %s may run on CPUs %s after the start, want %s", task, got, mine)
+		}
+	}
+}

@@ -58,6 +58,9 @@ var (
 	// ErrNotSettled: work set off by a run did not finish in time; the
 	// clock stays at that run's instant.
 	ErrNotSettled = errors.New("the stack did not fall quiet")
+	// ErrSeeding: the demo is being seeded and moves the clock itself.
+	ErrSeeding = errors.New("the demo data is being seeded, which moves the clock through the last 90 days to now; " +
+		"wait for the banner's Ready line (the clock then runs in real time)")
 )
 
 // Move reports what moving the clock did.

@@ -75,6 +75,10 @@ func (s *Stack) moveClock(w http.ResponseWriter, r *http.Request) {
 			[]fieldError{{"advance", "give a duration such as 90m, 24h or 7d, or else set"}, {"set", "give an RFC 3339 instant such as 2026-03-02T08:00:00Z, or else advance"}})
 		return
 	}
+	if s.seeding.Load() {
+		writeClockProblem(w, http.StatusConflict, "conflict", ErrSeeding.Error(), nil)
+		return
+	}
 	if !s.Frozen() {
 		writeClockProblem(w, http.StatusConflict, "conflict", ErrClockReal.Error(), nil)
 		return

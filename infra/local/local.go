@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -147,8 +148,11 @@ type Stack struct {
 	now   func() time.Time
 	bus   *bus.Bus
 	mover *mover // nil when the clock is real
-	done  chan struct{}
-	err   error
+	// seeding is set while Options.Seed runs: the clock is the demo's
+	// and cannot be moved by hand.
+	seeding atomic.Bool
+	done    chan struct{}
+	err     error
 }
 
 // Token returns a bearer token for role, valid for DefaultTokenTTL from the
@@ -366,18 +370,27 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	})
 
 	if seeding {
+		// The stack serves while the seed runs: the banner comes first, so
+		// that a newcomer can watch the history fill in.
+		st.seeding.Store(true)
+		if o.Banner != nil {
+			printBanner(o.Banner, st)
+		}
 		began := time.Now()
 		o.Log.Info("seeding the demo data: an empty table (RAPPORT_DEMO=0 starts empty)")
 		err := o.Seed(ctx, st)
 		if err == nil {
 			err = st.RunClock(ctx)
 		}
+		st.seeding.Store(false)
 		if err != nil {
 			return fail(fmt.Errorf("seed the demo data: %w", err))
 		}
 		o.Log.Info("seeded the demo data", "seconds", fmt.Sprintf("%.1f", time.Since(began).Seconds()))
-	}
-	if o.Banner != nil {
+		if o.Banner != nil {
+			fmt.Fprintf(o.Banner, "  Ready          the demo is in; the clock runs in real time from %s\n\n", stamp(st.Now()))
+		}
+	} else if o.Banner != nil {
 		printBanner(o.Banner, st)
 	}
 	o.Log.Info("ready", "url", st.URL, "table", st.Table, "dynamodb", st.DynamoDBEndpoint)

@@ -63,7 +63,7 @@ func (c *Counts) String() string {
 func Seed(p Plan, report io.Writer) func(context.Context, *local.Stack) error {
 	return func(ctx context.Context, st *local.Stack) error {
 		began := time.Now()
-		c, err := Run(ctx, st, p)
+		c, err := run(ctx, st, p, report)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,11 @@ var slotHours = []int{8, 11, 14, 18}
 // Run lives through the stack's time from its frozen clock's instant to
 // the real now, slot by slot, sending what Plan p says happens in each,
 // then leaves the clock at now (the caller lets it run: RunClock).
-func Run(ctx context.Context, st *local.Stack, p Plan) (*Counts, error) {
+func Run(ctx context.Context, st *local.Stack, p Plan) (*Counts, error) { return run(ctx, st, p, nil) }
+
+// run is Run writing a line of progress to progress (if not nil) every
+// progressDays days of the history.
+func run(ctx context.Context, st *local.Stack, p Plan, progress io.Writer) (*Counts, error) {
 	if !st.Frozen() {
 		return nil, local.ErrClockReal
 	}
@@ -101,7 +105,7 @@ func Run(ctx context.Context, st *local.Stack, p Plan) (*Counts, error) {
 	}
 	s := &script{
 		p: p, rng: rand.New(rand.NewPCG(p.Seed, p.Seed^0x5eed)), c: newClient(st, p.Workers),
-		st: st, slots: slots, agenda: map[int][]action{}, seen: map[string]bool{},
+		st: st, slots: slots, agenda: map[int][]action{}, seen: map[string]bool{}, progress: progress, began: time.Now(),
 	}
 	if err := s.run(ctx); err != nil {
 		return &s.n, err
@@ -129,7 +133,14 @@ type script struct {
 	agenda map[int][]action
 	seen   map[string]bool // outbox files read
 	people []customer      // everyone who wrote in so far, for tickets and duplicates
+
+	progress io.Writer // nil: quiet
+	began    time.Time
 }
+
+// progressDays is how many days of the history pass between two lines of
+// progress.
+const progressDays = 15
 
 // later puts a in slot (dropped past the end of the history).
 func (s *script) later(slot int, a action) {
@@ -168,8 +179,21 @@ func (s *script) run(ctx context.Context) error {
 		if err := s.runSlot(ctx, i); err != nil {
 			return fmt.Errorf("at %s: %w", at.Format(time.RFC3339), err)
 		}
+		if last := i == len(s.slots)-1 || slotIndex(s.slots[i+1]) == 0; last && (day+1)%progressDays == 0 {
+			s.report(day+1, len(perDayLeads), at)
+		}
 	}
 	return nil
+}
+
+// report writes a line of progress: day of days lived, at at.
+func (s *script) report(day, days int, at time.Time) {
+	if s.progress == nil {
+		return
+	}
+	fmt.Fprintf(s.progress, "  Demo data      day %d of %d (%s): %d leads, %d tickets, %d survey answers so far, %.0f s\n",
+		day, days, at.Format(time.DateOnly), atomic.LoadInt64(&s.n.Leads), atomic.LoadInt64(&s.n.Tickets),
+		atomic.LoadInt64(&s.n.Answers), time.Since(s.began).Seconds())
 }
 
 // runSlot runs slot i's actions on p.Workers workers.

@@ -1,12 +1,15 @@
 package demo_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -195,3 +198,53 @@ func TestSeedOnlyIntoAnEmptyTable(t *testing.T) {
 	}
 }
 
+// TestTheBannerComesFirstWhileTheSeedRuns: `make dev` shows where to look
+// before the seed is done, serves the scorecard page meanwhile, and keeps
+// hands off the demo's clock until the banner says Ready.
+func TestTheBannerComesFirstWhileTheSeedRuns(t *testing.T) {
+	var banner bytes.Buffer
+	moveClock := func(st *local.Stack) (int, string) {
+		resp, err := http.PostForm(st.URL+local.ClockPath, url.Values{"advance": {"1h"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	seeded := false
+	st, _ := localtest.Start(t, localtest.TableName("demo-test"), local.Options{
+		Banner: &banner, SeedSpan: 7 * 24 * time.Hour,
+		Seed: func(ctx context.Context, st *local.Stack) error {
+			seeded = true
+			if b := banner.String(); !strings.Contains(b, "Rapport is running at "+st.URL) || !strings.Contains(b, "while the demo data is seeded") {
+				t.Errorf("while seeding, the banner reads:\n%s", b)
+			}
+			if strings.Contains(banner.String(), "\n  Ready ") {
+				t.Error("the banner says Ready before the seed is done")
+			}
+			resp, err := http.Get(st.URL + local.ScorecardPagePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("the scorecard page answers %d while seeding", resp.StatusCode)
+			}
+			if code, body := moveClock(st); code != http.StatusConflict || !strings.Contains(body, "being seeded") {
+				t.Errorf("moving the clock by hand while seeding: %d %s", code, body)
+			}
+			_, err = demo.Run(ctx, st, demo.Plan{Leads: 5, Tickets: 2, Seed: 1, Workers: 2, SweepEvery: 6 * time.Hour})
+			return err
+		},
+	})
+	if !seeded {
+		t.Fatal("the seed did not run on an empty table")
+	}
+	if !strings.Contains(banner.String(), "\n  Ready ") {
+		t.Errorf("after the seed, the banner reads:\n%s", banner.String())
+	}
+	if code, body := moveClock(st); code != http.StatusConflict || !strings.Contains(body, "real time") {
+		t.Errorf("moving the clock after the seed: %d %s", code, body)
+	}
+}

@@ -388,7 +388,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		o.Log.Info("seeded the demo data", "seconds", fmt.Sprintf("%.1f", time.Since(began).Seconds()))
 		if o.Banner != nil {
-			fmt.Fprintf(o.Banner, "  Ready          the demo is in; the clock runs in real time from %s\n\n", stamp(st.Now()))
+			fmt.Fprintf(o.Banner, "  Ready          the demo is in, after %.0f s; the clock runs in real time from now on\n\n", time.Since(began).Seconds())
 		}
 	} else if o.Banner != nil {
 		printBanner(o.Banner, st)

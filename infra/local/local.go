@@ -317,9 +317,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			return fail(err)
 		}
 		sc := streams.NewClient(awsCfg, ddb)
+		checkpoints := filepath.Join(o.Dir, StreamsDirName)
+		if err := os.MkdirAll(checkpoints, 0o700); err != nil {
+			return fail(err)
+		}
 		for name, h := range hs.stream {
 			pollers = append(pollers, streams.New(sc, arn, h, streams.Options{
 				Interval: o.StreamPoll, Region: awsCfg.Region, Log: o.Log.With("fn", name),
+				Checkpoints: streams.NewFileCheckpoints(filepath.Join(checkpoints, name+".json")),
 			}))
 		}
 	}

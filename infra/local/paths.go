@@ -14,6 +14,11 @@ const Module = "github.com/rapportcrm/rapport"
 // root, ignored by git.
 const DataDirName = ".rapport"
 
+// StreamsDirName is the folder in the data directory where each stream
+// function's poller keeps how far it has read the table's stream, so that
+// a restart reads on from there, as an event source mapping does.
+const StreamsDirName = "streams"
+
 // Root returns the repository root: the nearest directory at or above dir
 // whose go.mod declares Module (infra/cdk has a go.mod of its own).
 func Root(dir string) (string, bool) {

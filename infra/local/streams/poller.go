@@ -99,6 +99,10 @@ type Options struct {
 	// holds, so events written while the stack was down are published when
 	// it starts; the relay skips those already published).
 	StartingPosition types.ShardIteratorType
+	// Checkpoints, when set, keep where each shard was read to across
+	// restarts: a shard with a checkpoint is read on after it, one
+	// without from StartingPosition.
+	Checkpoints Checkpoints
 	// Region fills awsRegion when the server leaves it out.
 	Region string
 	// Log receives failures and dropped records (slog.Default()).
@@ -120,6 +124,7 @@ type Poller struct {
 	// children are then new) or discoverEvery has passed.
 	discovered time.Time
 	stopOnce   sync.Once
+	saved      map[string]string // the checkpoints found at the start
 }
 
 // shard is the poller's position in one shard. pos and posType say where
@@ -165,6 +170,13 @@ func New(api API, streamARN string, handle Handler, o Options) *Poller {
 // at the start; later failures are logged and retried, as in AWS.
 func (p *Poller) Run(ctx context.Context) error {
 	defer p.stopOnce.Do(func() { close(p.stopped) })
+	if p.o.Checkpoints != nil {
+		saved, err := p.o.Checkpoints.Load(p.streamARN)
+		if err != nil {
+			return err
+		}
+		p.saved = saved
+	}
 	if err := p.discover(ctx); err != nil {
 		return err
 	}
@@ -300,7 +312,11 @@ func (p *Poller) discover(ctx context.Context) error {
 		for _, s := range out.StreamDescription.Shards {
 			id := aws.ToString(s.ShardId)
 			if _, known := p.shards[id]; !known && id != "" {
-				p.shards[id] = &shard{id: id, parent: aws.ToString(s.ParentShardId), posType: p.o.StartingPosition}
+				sh := &shard{id: id, parent: aws.ToString(s.ParentShardId), posType: p.o.StartingPosition}
+				if seq := p.saved[id]; seq != "" {
+					sh.pos, sh.posType = seq, types.ShardIteratorTypeAfterSequenceNumber
+				}
+				p.shards[id] = sh
 			}
 		}
 		start = out.StreamDescription.LastEvaluatedShardId
@@ -424,15 +440,13 @@ func (p *Poller) poll(ctx context.Context, sh *shard) bool {
 	}
 
 	if retryFrom == "" {
-		sh.pos, sh.posType, sh.iterator, sh.attempts = last, types.ShardIteratorTypeAfterSequenceNumber, next, 0
-		sh.done = next == ""
+		p.advance(sh, last, next)
 		return true
 	}
 	sh.attempts++
 	if p.o.MaxRetries > 0 && sh.attempts > p.o.MaxRetries {
 		p.o.Log.Error("streams: retries exhausted; dropping records", "shard", sh.id, "from", retryFrom, "to", last, "attempts", sh.attempts)
-		sh.pos, sh.posType, sh.iterator, sh.attempts = last, types.ShardIteratorTypeAfterSequenceNumber, next, 0
-		sh.done = next == ""
+		p.advance(sh, last, next)
 		return true
 	}
 	// Lambda checkpoints the records before the first failure and retries
@@ -440,6 +454,21 @@ func (p *Poller) poll(ctx context.Context, sh *shard) bool {
 	sh.pos, sh.posType, sh.iterator = retryFrom, types.ShardIteratorTypeAtSequenceNumber, ""
 	sh.retryAt = time.Now().Add(p.backoff(sh.attempts))
 	return false
+}
+
+// advance moves sh past the batch ending at last, whose records are done
+// with, and checkpoints it.
+func (p *Poller) advance(sh *shard, last, next string) {
+	sh.pos, sh.posType, sh.iterator, sh.attempts = last, types.ShardIteratorTypeAfterSequenceNumber, next, 0
+	sh.done = next == ""
+	if p.o.Checkpoints == nil {
+		return
+	}
+	if err := p.o.Checkpoints.Save(p.streamARN, sh.id, last); err != nil {
+		// The next start reads this shard again from the last checkpoint
+		// saved: the handler sees records twice, as after a crash in AWS.
+		p.o.Log.Warn("streams: checkpoint not saved", "shard", sh.id, "error", err)
+	}
 }
 
 // fail logs a request error and backs the shard off.

@@ -34,6 +34,7 @@ func reset(args []string, stdout, stderr io.Writer) int {
 		dynamodbserver.DataPath(dynamodbserver.Dynoxide, *dir) + "-wal",
 		dynamodbserver.DataPath(dynamodbserver.Dynoxide, *dir) + "-shm",
 		filepath.Join(*dir, "outbox"),
+		filepath.Join(*dir, local.StreamsDirName), // how far the old table's stream was read
 	}
 	for _, p := range paths {
 		if err := os.RemoveAll(p); err != nil {

@@ -2,45 +2,15 @@ package streams_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
-	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/rapportcrm/rapport/infra/local/streams"
 )
-
-// runUntilStopped starts a poller of f's stream and returns it with a
-// function that stops it and waits for Run to return, as a stack's
-// shutdown does.
-func runUntilStopped(t *testing.T, f fixture, h streams.Handler, o streams.Options) (*streams.Poller, func()) {
-	t.Helper()
-	o.Interval, o.MaxBackoff = 5*time.Millisecond, 20*time.Millisecond
-	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := streams.New(f.api, f.arn, h, o)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	stop := sync.OnceFunc(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(waitFor):
-			t.Error("Run did not return after its context was cancelled")
-		}
-	})
-	t.Cleanup(stop)
-	return p, stop
-}
 
 // handled syncs p and returns the partition keys its handler got so far.
 func handled(t *testing.T, p *streams.Poller, rec *recorder) []string {
@@ -70,7 +40,7 @@ func TestARestartReadsOnFromTheCheckpoint(t *testing.T) {
 	cps := streams.NewFileCheckpoints(filepath.Join(t.TempDir(), "relay.json"))
 
 	first := newRecorder(nil)
-	p, stop := runUntilStopped(t, f, first.handle, streams.Options{Checkpoints: cps})
+	p, stop := f.run(t, first.handle, streams.Options{Checkpoints: cps})
 	f.put(t, "ITEM#1", nil)
 	f.put(t, "ITEM#2", nil)
 	if got := handled(t, p, first); !slices.Equal(got, []string{"ITEM#1", "ITEM#2"}) {
@@ -81,7 +51,7 @@ func TestARestartReadsOnFromTheCheckpoint(t *testing.T) {
 	f.put(t, "ITEM#3", nil) // while no poller runs
 
 	again := newRecorder(nil)
-	p, _ = runUntilStopped(t, f, again.handle, streams.Options{Checkpoints: cps})
+	p, _ = f.run(t, again.handle, streams.Options{Checkpoints: cps})
 	f.put(t, "ITEM#4", nil)
 	if got := handled(t, p, again); !slices.Equal(got, []string{"ITEM#3", "ITEM#4"}) {
 		t.Errorf("after the restart the handler got %v, want ITEM#3 and ITEM#4 only", got)
@@ -89,7 +59,7 @@ func TestARestartReadsOnFromTheCheckpoint(t *testing.T) {
 
 	// Without checkpoints, a poller reads the whole stream.
 	all := newRecorder(nil)
-	p, _ = runUntilStopped(t, f, all.handle, streams.Options{})
+	p, _ = f.run(t, all.handle, streams.Options{})
 	if got := handled(t, p, all); len(got) != 4 {
 		t.Errorf("a poller without checkpoints handled %v, want all four", got)
 	}
@@ -103,13 +73,13 @@ func TestAFailedBatchIsNotCheckpointed(t *testing.T) {
 	failing := newRecorder(func(int, []lambdaevents.DynamoDBEventRecord) (lambdaevents.DynamoDBEventResponse, error) {
 		return lambdaevents.DynamoDBEventResponse{}, context.DeadlineExceeded
 	})
-	_, stop := runUntilStopped(t, f, failing.handle, streams.Options{Checkpoints: cps})
+	_, stop := f.run(t, failing.handle, streams.Options{Checkpoints: cps})
 	f.put(t, "ITEM#1", nil)
 	failing.next(t) // handled, and failed
 	stop()
 
 	again := newRecorder(nil)
-	p, _ := runUntilStopped(t, f, again.handle, streams.Options{Checkpoints: cps})
+	p, _ := f.run(t, again.handle, streams.Options{Checkpoints: cps})
 	if got := handled(t, p, again); !slices.Equal(got, []string{"ITEM#1"}) {
 		t.Errorf("after the restart the handler got %v, want the failed ITEM#1 again", got)
 	}

@@ -47,9 +47,11 @@ func newFixture(t *testing.T) fixture {
 	return fixture{ddb: ddb, table: table, arn: arn, api: streams.NewClient(dynamotest.Config(t), ddb)}
 }
 
-// run starts a poller of the fixture's stream and stops it when the test
-// ends, failing the test if Run does not return after cancellation.
-func (f fixture) run(t *testing.T, h streams.Handler, o streams.Options) {
+// run starts a poller of the fixture's stream and returns it with a
+// function that stops it and waits for Run to return, as a stack's
+// shutdown does; the test's end stops it too. Run must return after
+// cancellation, or the test fails.
+func (f fixture) run(t *testing.T, h streams.Handler, o streams.Options) (*streams.Poller, func()) {
 	t.Helper()
 	if o.Interval == 0 {
 		o.Interval = 5 * time.Millisecond
@@ -58,10 +60,11 @@ func (f fixture) run(t *testing.T, h streams.Handler, o streams.Options) {
 		o.MaxBackoff = 20 * time.Millisecond
 	}
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	p := streams.New(f.api, f.arn, h, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- streams.New(f.api, f.arn, h, o).Run(ctx) }()
-	t.Cleanup(func() {
+	go func() { done <- p.Run(ctx) }()
+	stop := sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -72,6 +75,8 @@ func (f fixture) run(t *testing.T, h streams.Handler, o streams.Options) {
 			t.Error("Run did not return after its context was cancelled")
 		}
 	})
+	t.Cleanup(stop)
+	return p, stop
 }
 
 func (f fixture) put(t *testing.T, pk string, extra map[string]types.AttributeValue) {

@@ -164,10 +164,12 @@ func (m sent) kind() string {
 }
 
 // signedLink and validUntil are what a mail sent again later would
-// change: a fresh signed link and the day it expires.
+// change: a fresh signed link and the day it expires. validUntil takes the
+// rest of the line from those words only: what comes before them on the
+// line, such as a ticket's reference, tells two mails apart.
 var (
 	signedLink = regexp.MustCompile(`/[ts]/[A-Za-z0-9_-]+`)
-	validUntil = regexp.MustCompile(`(?m)^.*(works until|valid until|expires).*$`)
+	validUntil = regexp.MustCompile(`(?m)(works until|valid until|expires).*$`)
 )
 
 // plainText returns the text part of msg with its signed links and their

@@ -419,13 +419,7 @@ func TestSyncReturnsOnceEveryEarlierRecordIsHandled(t *testing.T) {
 		}
 		return lambdaevents.DynamoDBEventResponse{}, nil
 	}
-	p := streams.New(f.api, f.arn, h, streams.Options{
-		Interval: time.Hour, MaxBackoff: 5 * time.Millisecond, Log: slog.New(slog.DiscardHandler),
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- p.Run(ctx) }()
+	p, stopPoller := f.run(t, h, streams.Options{Interval: time.Hour, MaxBackoff: 5 * time.Millisecond})
 
 	wait, stop := context.WithTimeout(context.Background(), waitFor)
 	defer stop()
@@ -449,10 +443,7 @@ func TestSyncReturnsOnceEveryEarlierRecordIsHandled(t *testing.T) {
 		t.Error("the first batch was never failed: the retry was not exercised")
 	}
 
-	cancel()
-	if err := <-ran; err != nil {
-		t.Fatal(err)
-	}
+	stopPoller() // fails the test if Run returns an error
 	if err := p.Sync(wait); !errors.Is(err, streams.ErrStopped) {
 		t.Errorf("Sync after Run returned: %v, want ErrStopped", err)
 	}
@@ -476,14 +467,12 @@ func TestSyncPassesDoNotListTheShardsEachTime(t *testing.T) {
 	f := newFixture(t)
 	api := &describeCounter{API: f.api}
 	var handled atomic.Int64
-	p := streams.New(api, f.arn, func(_ context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
+	counted := f
+	counted.api = api
+	p, _ := counted.run(t, func(_ context.Context, e lambdaevents.DynamoDBEvent) (lambdaevents.DynamoDBEventResponse, error) {
 		handled.Add(int64(len(e.Records)))
 		return lambdaevents.DynamoDBEventResponse{}, nil
-	}, streams.Options{Interval: time.Hour, Log: slog.New(slog.DiscardHandler)})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- p.Run(ctx) }()
+	}, streams.Options{Interval: time.Hour})
 	wait, stop := context.WithTimeout(context.Background(), waitFor)
 	defer stop()
 	for i := range 20 {
@@ -498,6 +487,4 @@ func TestSyncPassesDoNotListTheShardsEachTime(t *testing.T) {
 	if n := api.n.Load(); n > 2 {
 		t.Errorf("20 Syncs listed the shards %d times, want at most 2 (at the start, and once if %v passed)", n, 5*time.Second)
 	}
-	cancel()
-	<-ran
 }

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sort"
@@ -152,16 +153,7 @@ func (s *RollupStore) readJournal(ctx context.Context, day period.Period, consis
 		out = append(out, env)
 	}
 	slices.SortFunc(out, func(a, b events.Envelope) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/rapportcrm/rapport/shared/histogram"
 	"github.com/rapportcrm/rapport/shared/period"
@@ -103,15 +104,7 @@ func Diff(stored, recomputed *scorecard.Rollup) []Difference {
 			out = append(out, Difference{Name: name + ".distribution", Stored: a.Count(), Recomputed: b.Count()})
 		}
 	}
-	slices.SortFunc(out, func(a, b Difference) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Difference) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

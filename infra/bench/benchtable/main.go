@@ -204,9 +204,6 @@ func ratio(v, base float64) string {
 		return "—"
 	}
 	if base == 0 {
-		if v == 0 {
-			return "—"
-		}
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2f×", v/base)

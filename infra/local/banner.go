@@ -34,7 +34,7 @@ func clockLine(st *Stack) string {
 	if st.seeding.Load() {
 		return "moving from " + stamp(st.Now()) + " to now while the demo data is seeded (a few minutes; the lines below tell\n" +
 			"                 how far it is): open the scorecard page and watch the history fill in. A token from make token\n" +
-			"                 runs out within 12 hours of the demo's time, so mint one once it says Ready"
+			"                 runs out within " + fmt.Sprintf("%.0f hours", DefaultTokenTTL.Hours()) + " of the demo's time, so mint one once it says Ready"
 	}
 	if !st.Frozen() {
 		return "real time (" + ClockVar + "=2026-03-02T08:00:00Z make dev starts it frozen, to move by hand)"

@@ -59,7 +59,7 @@ var (
 	// clock stays at that run's instant.
 	ErrNotSettled = errors.New("the stack did not fall quiet")
 	// ErrSeeding: the demo is being seeded and moves the clock itself.
-	ErrSeeding = errors.New("the demo data is being seeded, which moves the clock through the last 90 days to now; " +
+	ErrSeeding = errors.New("the demo data is being seeded, which moves the clock itself from the history's start to now; " +
 		"wait for the banner's Ready line (the clock then runs in real time)")
 )
 

@@ -374,13 +374,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return err
 	})
 
+	// The stack serves while a seed runs: the banner comes first, so that
+	// a newcomer can watch the history fill in.
+	st.seeding.Store(seeding)
+	if o.Banner != nil {
+		printBanner(o.Banner, st)
+	}
 	if seeding {
-		// The stack serves while the seed runs: the banner comes first, so
-		// that a newcomer can watch the history fill in.
-		st.seeding.Store(true)
-		if o.Banner != nil {
-			printBanner(o.Banner, st)
-		}
 		began := time.Now()
 		o.Log.Info("seeding the demo data: an empty table (RAPPORT_DEMO=0 starts empty)")
 		err := o.Seed(ctx, st)
@@ -395,8 +395,6 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		if o.Banner != nil {
 			fmt.Fprintf(o.Banner, "  Ready          the demo is in, after %.0f s; the clock runs in real time from now on\n\n", time.Since(began).Seconds())
 		}
-	} else if o.Banner != nil {
-		printBanner(o.Banner, st)
 	}
 	o.Log.Info("ready", "url", st.URL, "table", st.Table, "dynamodb", st.DynamoDBEndpoint)
 
